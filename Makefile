@@ -1,0 +1,77 @@
+# SafeShare HK: one command per task, the same for people and CI.
+SHELL := /bin/bash
+PYTHON ?= python3.10
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help setup system-deps run shell train test test-unit lint bench user retention scaled compose-config rules clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.10 is required (pyenv install 3.10.13)"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip==24.2
+	$(PIP) install --quiet -r requirements.txt -r requirements-dev.txt -c constraints.txt
+	$(PIP) install --quiet --no-deps -e .
+	touch $@
+
+setup: $(VENV)/.installed ## create the Python 3.10 virtualenv and install pinned dependencies
+	@$(PY) -m safeshare.nlu.spacy_builder
+
+system-deps: ## install Debian packages for browser tests, the scaled run and compose validation (root)
+	@missing=""; \
+	for pkg in chromium nginx docker-compose; do \
+	  dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "missing Debian packages:$$missing (sudo make system-deps)"; fi; \
+	fi
+
+train: setup ## train the Rasa model if data, config or domain changed (models/safeshare.tar.gz)
+	$(PY) -m safeshare train
+
+run: setup ## install everything, train if needed, start all processes, print where to chat
+	$(PY) -m safeshare run
+
+shell: setup ## chat in the terminal (needs `make run` in another terminal for the action server)
+	$(PY) -m rasa shell --model models/safeshare.tar.gz --endpoints endpoints.yml
+
+test: setup system-deps train ## install everything, train if needed, run the whole test suite
+	$(PY) scripts/generate_rules.py --check
+	$(PY) -m pytest -q -rs
+
+test-unit: setup ## the fast tests only (no trained model, no browser)
+	$(PY) -m pytest -q -m "not model and not browser and not slow"
+
+lint: setup ## ruff lint + format check
+	$(VENV)/bin/ruff check safeshare actions bot tests scripts
+	$(VENV)/bin/ruff format --check safeshare actions bot tests scripts
+
+bench: train ## accuracy vs plain Rasa, latency/throughput, training time (writes bench/results/)
+	$(PY) bench/run_all.py
+
+user: setup ## add a staff console account: make user NAME=alice ROLE=admin
+	$(PY) -m safeshare create-user $(NAME) --role $(or $(ROLE),reviewer)
+
+retention: setup ## delete closed inquiries and idle conversations older than SAFESHARE_RETENTION_DAYS
+	$(PY) -m safeshare retention
+
+scaled: train system-deps ## two Rasa replicas + actions + nginx on loopback, PostgreSQL + Redis
+	$(PY) scripts/scaled_run.py
+
+compose-config: system-deps ## validate docker-compose.yml without an engine
+	docker-compose -f docker-compose.yml config -q
+
+rules: setup ## regenerate the per-topic rules from catalogue/topics.yml
+	$(PY) scripts/generate_rules.py
+
+clean: ## remove the virtualenv, built spaCy pipeline and trained models
+	rm -rf $(VENV) build models/*.tar.gz models/*.fingerprint

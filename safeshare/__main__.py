@@ -1,0 +1,142 @@
+"""SafeShare's command line.
+
+Usage:
+  python -m safeshare run                 train if needed, start everything, print where to chat
+  python -m safeshare train [--force]     train the Rasa model if the data changed
+  python -m safeshare db-upgrade          apply database migrations
+  python -m safeshare create-user NAME [--role reviewer|admin]   add a staff console account
+  python -m safeshare retention [--days N]   delete closed inquiries and idle conversations
+  python -m safeshare spool-flush         move spooled inquiries into the database
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+
+from safeshare import launcher
+from safeshare.settings import get_settings
+
+
+def cmd_run(_: argparse.Namespace) -> int:
+    settings = get_settings()
+    launcher.ensure_trained()
+    from safeshare.db.migrate import upgrade
+
+    upgrade()
+    ports = launcher.Ports(
+        rasa=int(settings.rasa_url.rsplit(":", 1)[-1]),
+        actions=int(settings.action_endpoint_url.split(":")[-1].split("/")[0]),
+        web=settings.web_port,
+    )
+    stack = launcher.Stack(ports, launcher.stack_env(ports, {"RASA_URL": settings.rasa_url}))
+    logs = settings.var_dir / "log"
+    logs.mkdir(parents=True, exist_ok=True)
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        print("starting the action server...", flush=True)
+        actions = stack.start("actions", launcher.actions_argv(ports), logs / "actions.log")
+        launcher.wait_http(f"http://127.0.0.1:{ports.actions}/health", process=actions)
+        print("starting the Rasa server (about 30 s)...", flush=True)
+        rasa = stack.start("rasa", launcher.rasa_argv(ports, settings.rasa_token),
+                           logs / "rasa.log")
+        launcher.wait_rasa_ready(stack.rasa_url, process=rasa)
+        web = stack.start("web", launcher.web_argv(ports), logs / "web.log")
+        launcher.wait_http(f"{stack.web_url}/healthz", process=web)
+        telegram = "not started (set TELEGRAM_BOT_TOKEN; see README)"
+        if settings.telegram_bot_token:
+            stack.start("telegram", launcher.telegram_argv(), logs / "telegram.log")
+            telegram = "relaying your bot's chats (long polling)"
+        print(
+            "\nSafeShare HK is running. Chat with it:\n"
+            f"  Website widget demo : {stack.web_url}/demo\n"
+            f"  REST API            : curl -s {stack.rasa_url}/webhooks/rest/webhook "
+            "-d '{\"sender\":\"me\",\"message\":\"what is a deepfake?\"}'\n"
+            "  Terminal            : make shell\n"
+            f"  Staff console       : {stack.web_url}/console "
+            "(create an account: make user NAME=alice ROLE=admin)\n"
+            f"  Telegram            : {telegram}\n"
+            f"  Logs                : {logs}\n"
+            "Press Ctrl-C to stop everything.",
+            flush=True,
+        )
+        while not stopping:
+            for name, process in list(stack.processes.items()):
+                if process.poll() is not None:
+                    print(f"{name} exited with {process.returncode}; see {logs}", flush=True)
+                    stopping = True
+            time.sleep(1)
+    finally:
+        print("\nstopping...", flush=True)
+        stack.stop()
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    trained = launcher.ensure_trained(force=args.force)
+    print("trained models/safeshare.tar.gz" if trained else "model is up to date")
+    return 0
+
+
+def cmd_db_upgrade(_: argparse.Namespace) -> int:
+    from safeshare.db.migrate import upgrade
+
+    upgrade()
+    print("database schema is up to date")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from safeshare.web.accounts import create_user_cli
+
+    return create_user_cli(args.username, args.role)
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    from safeshare.retention import run_retention
+
+    counts = run_retention(days=args.days)
+    print(", ".join(f"{key}: {value}" for key, value in counts.items()))
+    return 0
+
+
+def cmd_spool_flush(_: argparse.Namespace) -> int:
+    from safeshare.db import spool
+
+    print(f"moved {spool.flush()} spooled inquiries")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=get_settings().log_level, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m safeshare")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run").set_defaults(func=cmd_run)
+    train = sub.add_parser("train")
+    train.add_argument("--force", action="store_true")
+    train.set_defaults(func=cmd_train)
+    sub.add_parser("db-upgrade").set_defaults(func=cmd_db_upgrade)
+    user = sub.add_parser("create-user")
+    user.add_argument("username")
+    user.add_argument("--role", choices=["reviewer", "admin"], default="reviewer")
+    user.set_defaults(func=cmd_create_user)
+    retention = sub.add_parser("retention")
+    retention.add_argument("--days", type=int, default=None)
+    retention.set_defaults(func=cmd_retention)
+    sub.add_parser("spool-flush").set_defaults(func=cmd_spool_flush)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

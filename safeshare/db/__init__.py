@@ -1,0 +1,1 @@
+"""The inquiry store: models, sessions, repository functions and the durable spool."""

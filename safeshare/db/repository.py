@@ -1,0 +1,150 @@
+"""Repository functions: each takes a session; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from safeshare.db.models import Feedback, Inquiry, InquiryStatus, utcnow
+from safeshare.redaction import redact, redact_value
+from safeshare.settings import get_settings
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_reference() -> str:
+    """`SS-` and five characters without look-alikes (0/O, 1/I): easy to read out on the phone."""
+    return "SS-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(5))
+
+
+def sender_key(sender_id: str) -> str:
+    """A pseudonymous, stable key for a conversation's sender (HMAC with the project secret)."""
+    secret = get_settings().secret_key.encode()
+    return hmac.new(secret, sender_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@dataclass
+class NewInquiry:
+    """An inquiry as the assistant records it; also the spool's file format."""
+
+    reference: str
+    channel: str
+    sender_key: str
+    language: str
+    question: str
+    reason: str
+    reply_address: str | None = None
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    nlu_guesses: list[dict[str, Any]] = field(default_factory=list)
+    contact_consent: bool = False
+    contact: str | None = None
+    created_at: str = field(default_factory=lambda: utcnow().isoformat())
+
+    def redacted(self) -> NewInquiry:
+        """Question and transcript redacted; the contact is kept only with consent."""
+        data = asdict(self)
+        data["question"] = redact(self.question)
+        data["transcript"] = redact_value(self.transcript)
+        data["contact"] = self.contact if self.contact_consent else None
+        return NewInquiry(**data)
+
+
+def create_inquiry(session: Session, new: NewInquiry) -> tuple[Inquiry, bool]:
+    """Insert the inquiry unless its reference is already stored; returns (row, created)."""
+    existing = get_inquiry(session, new.reference)
+    if existing is not None:
+        return existing, False
+    new = new.redacted()
+    row = Inquiry(
+        reference=new.reference,
+        channel=new.channel,
+        sender_key=new.sender_key,
+        reply_address=new.reply_address,
+        language=new.language,
+        question=new.question,
+        transcript=new.transcript,
+        nlu_guesses=new.nlu_guesses,
+        reason=new.reason,
+        status=InquiryStatus.new.value,
+        contact_consent=new.contact_consent,
+        contact=new.contact,
+        created_at=datetime.fromisoformat(new.created_at),
+    )
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+def get_inquiry(session: Session, reference: str) -> Inquiry | None:
+    return session.execute(
+        sa.select(Inquiry).where(Inquiry.reference == reference.upper())
+    ).scalar_one_or_none()
+
+
+def record_feedback(
+    session: Session, *, topic: str, helpful: bool, language: str, channel: str, sender: str
+) -> Feedback:
+    row = Feedback(
+        topic=topic, helpful=helpful, language=language, channel=channel, sender_key=sender
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def undelivered_answers(session: Session, sender: str) -> list[Inquiry]:
+    """Answered inquiries of this sender whose answer has not reached them yet."""
+    return list(
+        session.execute(
+            sa.select(Inquiry)
+            .where(
+                Inquiry.sender_key == sender,
+                Inquiry.status == InquiryStatus.answered.value,
+                sa.or_(Inquiry.delivery_status.is_(None), Inquiry.delivery_status != "delivered"),
+            )
+            .order_by(Inquiry.answered_at)
+        ).scalars()
+    )
+
+
+def mark_delivered(session: Session, inquiry: Inquiry) -> None:
+    inquiry.delivery_status = "delivered"
+    inquiry.delivery_error = None
+
+
+def erase_sender(session: Session, sender: str) -> dict[str, int]:
+    """Delete everything stored about one sender: inquiries (with notes) and feedback."""
+    inquiries = session.execute(
+        sa.delete(Inquiry).where(Inquiry.sender_key == sender).execution_options(
+            synchronize_session=False
+        )
+    ).rowcount
+    feedback = session.execute(
+        sa.delete(Feedback).where(Feedback.sender_key == sender).execution_options(
+            synchronize_session=False
+        )
+    ).rowcount
+    return {"inquiries": int(inquiries or 0), "feedback": int(feedback or 0)}
+
+
+def purge_expired(session: Session, days: int, now: datetime | None = None) -> dict[str, int]:
+    """Retention: delete closed inquiries and feedback older than `days`."""
+    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
+    inquiries = session.execute(
+        sa.delete(Inquiry)
+        .where(Inquiry.status == InquiryStatus.closed.value, Inquiry.closed_at < cutoff)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    feedback = session.execute(
+        sa.delete(Feedback)
+        .where(Feedback.created_at < cutoff)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return {"inquiries": int(inquiries or 0), "feedback": int(feedback or 0)}

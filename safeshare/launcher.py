@@ -1,0 +1,199 @@
+"""Start SafeShare's processes on one machine and stop them together.
+
+`python -m safeshare run` (what `make run` calls) trains the model if the data changed, applies the
+database migrations, then starts the action server, the Rasa server (REST and Socket.IO), the web
+app (staff console, widget demo, school plans) and, when a token is set, the Telegram relay. Ctrl-C
+stops everything. The tests use the same functions to start the real stack on free ports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from safeshare.settings import PROJECT_ROOT
+
+MODEL = PROJECT_ROOT / "models" / "safeshare.tar.gz"
+FINGERPRINT = PROJECT_ROOT / "models" / "safeshare.fingerprint"
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "safeshare/nlu")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _files(paths: Iterable[str]) -> list[Path]:
+    out: list[Path] = []
+    for name in paths:
+        path = PROJECT_ROOT / name
+        out += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return [p for p in out if "__pycache__" not in p.parts]
+
+
+def training_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in _files(TRAINING_INPUTS):
+        digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def base_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("PYTHONWARNINGS", "ignore")
+    env.update(extra or {})
+    return env
+
+
+def ensure_spacy() -> None:
+    from safeshare.nlu.spacy_builder import ensure_built
+
+    if ensure_built():
+        print("built the spaCy pipeline (build/spacy/safeshare_en)", flush=True)
+
+
+def ensure_trained(force: bool = False) -> bool:
+    """Train only when the data, config, domain or NLU code changed; True if it trained."""
+    ensure_spacy()
+    expected = training_fingerprint()
+    if not force and MODEL.exists() and FINGERPRINT.exists():
+        if json.loads(FINGERPRINT.read_text()).get("fingerprint") == expected:
+            return False
+    print("training the Rasa model (a few minutes on 2 cores)...", flush=True)
+    subprocess.run(
+        [sys.executable, "-m", "rasa", "train", "--fixed-model-name", "safeshare",
+         "--out", str(MODEL.parent)],
+        cwd=PROJECT_ROOT, env=base_env(), check=True,
+    )
+    FINGERPRINT.write_text(json.dumps({"fingerprint": expected}))
+    return True
+
+
+@dataclass
+class Ports:
+    rasa: int = 5005
+    actions: int = 5055
+    web: int = 8000
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(rasa=free_port(), actions=free_port(), web=free_port())
+
+
+@dataclass
+class Stack:
+    ports: Ports
+    env: dict[str, str]
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.rasa}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.web}"
+
+    def start(self, name: str, argv: list[str], log: Path | None = None) -> subprocess.Popen:
+        stream = open(log, "ab") if log else None  # noqa: SIM115
+        process = subprocess.Popen(
+            argv, cwd=PROJECT_ROOT, env=self.env, stdout=stream, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes[name] = process
+        return process
+
+    def stop(self, name: str | None = None) -> None:
+        names = [name] if name else list(reversed(self.processes))
+        for key in names:
+            process = self.processes.pop(key, None)
+            if process is None or process.poll() is not None:
+                continue
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def stack_env(ports: Ports, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports.actions}/webhook",
+        "RASA_URL": f"http://127.0.0.1:{ports.rasa}",
+        "SAFESHARE_WEB_PORT": str(ports.web),
+        "SAFESHARE_PUBLIC_URL": os.environ.get(
+            "SAFESHARE_PUBLIC_URL", f"http://127.0.0.1:{ports.web}"
+        ),
+    }
+    env.update(extra or {})
+    return base_env(env)
+
+
+def actions_argv(ports: Ports) -> list[str]:
+    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports.actions)]
+
+
+def rasa_argv(ports: Ports, token: str, model: Path = MODEL) -> list[str]:
+    return [
+        sys.executable, "-m", "rasa", "run", "--model", str(model), "--enable-api",
+        "--auth-token", token, "--cors", "*", "--port", str(ports.rasa),
+        "--interface", "127.0.0.1", "--endpoints", "endpoints.yml",
+        "--credentials", "credentials.yml",
+    ]
+
+
+def web_argv(ports: Ports) -> list[str]:
+    return [sys.executable, "-m", "safeshare.web", "--port", str(ports.web)]
+
+
+def telegram_argv() -> list[str]:
+    return [sys.executable, "-m", "bot"]
+
+
+def wait_http(url: str, timeout: float = 180, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} not ready after {timeout:.0f}s")
+
+
+def wait_rasa_ready(url: str, timeout: float = 240, process: subprocess.Popen | None = None) -> None:
+    """Rasa answers /status only once a model is loaded."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"Rasa exited with {process.returncode}")
+        try:
+            response = httpx.get(f"{url}/", timeout=2)
+            if response.status_code == 200:
+                parsed = httpx.post(f"{url}/model/parse", json={"text": "hi"}, timeout=10)
+                if parsed.status_code in (200, 401, 403):
+                    return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"Rasa at {url} not ready after {timeout:.0f}s")

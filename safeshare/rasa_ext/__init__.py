@@ -1,0 +1,1 @@
+"""Rasa extensions: the bilingual response generator, the redacting tracker store, the lock store."""

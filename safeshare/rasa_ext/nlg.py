@@ -1,0 +1,38 @@
+"""Answer in the language the user chose, else the language they write in.
+
+Every response has a Traditional Chinese variation conditioned on the slot `language` = zh and an
+English default. Rasa picks at random among the conditional variations that match, so the two
+slots that say which language to use (`language_pref`, chosen; `language`, seen in the last message
+that had words) are folded into one value before matching.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from safeshare.language import SUPPORTED, effective
+
+
+class LanguageAwareNLG(TemplatedNaturalLanguageGenerator):
+    def __init__(
+        self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None
+    ) -> None:
+        super().__init__(domain.responses if domain else {})
+
+    async def generate(
+        self,
+        utter_action: str,
+        tracker: DialogueStateTracker,
+        output_channel: str,
+        **kwargs: Any,
+    ) -> dict[str, Any] | None:
+        slots = tracker.current_slot_values()
+        # An action may name the language outright (it just changed it, in the same turn).
+        chosen = kwargs.get("language")
+        slots["language"] = chosen if chosen in SUPPORTED else effective(slots)
+        return self.generate_from_slots(utter_action, slots, output_channel, **kwargs)
