@@ -1,0 +1,1 @@
+"""SafeShare's custom actions (rasa-sdk), one module per feature."""

@@ -1,0 +1,98 @@
+"""What several actions need to know about a conversation: language, channel, sender, context."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from safeshare.catalogue import is_answer_topic
+from safeshare.db.repository import sender_key
+from safeshare.language import effective
+
+REFERENCE = re.compile(r"\b(SS-[2-9A-HJ-NP-Z]{5})\b", re.IGNORECASE)
+FLOW_SLOTS = (
+    "affected", "content_kind", "platform", "has_crisis_team", "has_antibullying",
+    "has_parent_comms", "has_staff_training", "inquiry_question", "contact_consent", "contact",
+    "escalation_reason", "case_summary", "requested_slot",
+)
+
+
+def language(tracker: Tracker) -> str:
+    return effective(tracker.current_slot_values())
+
+
+def metadata(tracker: Tracker) -> dict[str, Any]:
+    return dict(tracker.latest_message.get("metadata") or {})
+
+
+def channel(tracker: Tracker) -> str:
+    """`telegram` for the relay (it says so in metadata), else Rasa's input channel name."""
+    return str(metadata(tracker).get("channel") or tracker.get_latest_input_channel() or "rest")
+
+
+def reply_address(tracker: Tracker) -> str | None:
+    """Where a staff answer can be sent later on this channel (Telegram chat, widget session)."""
+    name = channel(tracker)
+    if name == "telegram":
+        value = metadata(tracker).get("reply_to")
+        return str(value) if value else None
+    if name == "socketio":
+        return tracker.sender_id
+    return None
+
+
+def sender(tracker: Tracker) -> str:
+    return sender_key(tracker.sender_id)
+
+
+def user_turns(tracker: Tracker) -> list[dict[str, Any]]:
+    """User messages of the current session, oldest first."""
+    turns: list[dict[str, Any]] = []
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            turns = []
+        elif event.get("event") == "user":
+            turns.append(event)
+    return turns
+
+
+def intent_of(event: dict[str, Any]) -> str | None:
+    return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+
+
+def ranking_of(event: dict[str, Any], limit: int = 3) -> list[dict[str, Any]]:
+    ranking = (event.get("parse_data") or {}).get("intent_ranking") or []
+    return [
+        {"intent": item.get("name"), "confidence": round(float(item.get("confidence", 0)), 3)}
+        for item in ranking
+        if item.get("name") != "nlu_fallback"
+    ][:limit]
+
+
+def last_topic_question(tracker: Tracker) -> dict[str, Any] | None:
+    """The latest user message that was answered as a catalogue topic."""
+    for event in reversed(user_turns(tracker)):
+        if is_answer_topic(intent_of(event)):
+            return event
+    return None
+
+
+def transcript(tracker: Tracker, turns: int = 12) -> list[dict[str, str]]:
+    """The last messages of the session as {who, text}; redacted when stored."""
+    lines: list[dict[str, str]] = []
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            lines = []
+        elif event.get("event") == "user" and event.get("text"):
+            lines.append({"who": "user", "text": str(event["text"])[:2000]})
+        elif event.get("event") == "bot" and event.get("text"):
+            lines.append({"who": "bot", "text": str(event["text"])[:2000]})
+    return lines[-turns:]
+
+
+def reset_flow_events() -> list[dict[str, Any]]:
+    from rasa_sdk.events import SlotSet
+
+    return [SlotSet(name, None) for name in FLOW_SLOTS]

@@ -1,0 +1,45 @@
+"""A new conversation session keeps the language and delivers staff answers that are waiting."""
+
+from __future__ import annotations
+
+import logging
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from actions import common
+from safeshare.db import repository
+from safeshare.db.session import session_scope
+
+logger = logging.getLogger(__name__)
+CARRIED = ("language", "language_pref")
+
+
+class ActionSessionStart(Action):
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events: list[EventType] = [SessionStarted()]
+        events += [SlotSet(name, tracker.get_slot(name)) for name in CARRIED
+                   if tracker.get_slot(name)]
+        try:
+            with session_scope() as session:
+                for inquiry in repository.undelivered_answers(session, common.sender(tracker)):
+                    if inquiry.channel == "telegram":
+                        continue  # the relay delivers those itself
+                    dispatcher.utter_message(
+                        response="utter_staff_answer",
+                        reference=inquiry.reference,
+                        answer=inquiry.staff_answer,
+                    )
+                    repository.mark_delivered(session, inquiry)
+        except (OperationalError, DBAPIError):
+            logger.warning("could not check for waiting staff answers: database unavailable")
+        events.append(ActionExecuted("action_listen"))
+        return events
