@@ -62,6 +62,10 @@ def intent_of(event: dict[str, Any]) -> str | None:
     return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
 
 
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
 def ranking_of(event: dict[str, Any], limit: int = 3) -> list[dict[str, Any]]:
     ranking = (event.get("parse_data") or {}).get("intent_ranking") or []
     return [

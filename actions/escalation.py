@@ -62,7 +62,7 @@ class ActionStartEscalation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        latest = common.intent_of(tracker.latest_message)
+        latest = common.latest_intent(tracker)
         previous = _previous_action(tracker)
         fallbacks = _fallback_texts(tracker)
         question: str | None = None

@@ -27,7 +27,7 @@ class ActionRecordFeedback(Action):
         asked = common.last_topic_question(tracker)
         if asked is None:
             return []
-        helpful = common.intent_of(tracker.latest_message) == "feedback_helpful"
+        helpful = common.latest_intent(tracker) == "feedback_helpful"
         try:
             with session_scope() as session:
                 repository.record_feedback(

@@ -1,0 +1,77 @@
+"""The tracker store writes nothing the user typed unredacted, and honours erasure."""
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from safeshare.rasa_ext.tracker_store import PrivateSQLTrackerStore, privacy_filter
+
+DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+intents: [greet, human_handoff, affirm]
+slots:
+  contact:
+    type: text
+    mappings: [{type: custom}]
+"""
+)
+
+
+def _user(text, intent="greet"):
+    return UserUttered(
+        text,
+        intent={"name": intent, "confidence": 0.9},
+        entities=[{"entity": "platform", "value": text}],
+        parse_data={"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []},
+        metadata={"channel": "telegram", "reply_to": "987654321"},
+    )
+
+
+def test_privacy_filter_user_event():
+    data = privacy_filter(_user("my HKID is A123456(3), call 9123 4567").as_dict())
+    blob = json.dumps(data)
+    assert "A123456" not in blob and "9123" not in blob and "987654321" not in blob
+    assert data["text"] == "my HKID is [HKID], call [PHONE]"
+    assert data["metadata"] == {}
+
+
+def test_privacy_filter_keeps_bot_text_and_redacts_slots():
+    assert privacy_filter(BotUttered("Call 2827 2827").as_dict())["text"] == "Call 2827 2827"
+    assert privacy_filter(SlotSet("contact", "me@example.com").as_dict())["value"] == "[EMAIL]"
+    assert privacy_filter(SlotSet("session_started_metadata", {"reply_to": "1"}).as_dict())["value"] is None
+
+
+@pytest.fixture()
+def store(tmp_path):
+    return PrivateSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{tmp_path / 'tracker.db'}")
+
+
+async def test_saved_rows_are_redacted(store, tmp_path):
+    tracker = DialogueStateTracker.from_events(
+        "s1", [SessionStarted(), ActionExecuted("action_listen"), _user("email me: a.b@example.com"),
+               SlotSet("contact", "a.b@example.com")], DOMAIN.slots,
+    )
+    await store.save(tracker)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    with engine.connect() as conn:
+        rows = [r[0] for r in conn.execute(sa.text("select data from events"))]
+    assert rows and not any("example.com" in r for r in rows)
+    assert any("[EMAIL]" in r for r in rows)
+    restored = await store.retrieve("s1")
+    assert restored.latest_message.text == "email me: [EMAIL]"
+
+
+async def test_erasure_deletes_the_whole_conversation(store, tmp_path):
+    events = [SessionStarted(), ActionExecuted("action_listen"), _user("hello there")]
+    await store.save(DialogueStateTracker.from_events("s2", events, DOMAIN.slots))
+    await store.save(DialogueStateTracker.from_events("other", events, DOMAIN.slots))
+    events += [_user("delete my data", "affirm"), ActionExecuted("action_forget_my_data"),
+               BotUttered("Deleted.")]
+    await store.save(DialogueStateTracker.from_events("s2", events, DOMAIN.slots))
+    assert await store.retrieve("s2") is None
+    assert await store.retrieve("other") is not None
