@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -92,7 +92,6 @@ class ActionStartEscalation(Action):
             SlotSet("contact_consent", None),
             SlotSet("contact", None),
             SlotSet("nlu_guesses", guesses or None),
-            FollowupAction("escalation_form"),
         ]
 
 

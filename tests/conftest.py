@@ -160,3 +160,14 @@ def chat(stack: launcher.Stack, sender: str, text: str, metadata: dict | None = 
 
 def texts(replies: list[dict]) -> str:
     return "\n".join(str(r.get("text", "")) for r in replies)
+
+
+REPORTS: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+    """Scores worth reading in the CI log (held-out accuracy and the like)."""
+    if REPORTS:
+        terminalreporter.section("SafeShare measurements")
+        for line in REPORTS:
+            terminalreporter.write_line(line)

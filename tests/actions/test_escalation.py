@@ -24,7 +24,7 @@ async def test_handoff_shows_pics_and_starts_the_form(dispatcher):
     slots = _slots(events)
     assert slots["escalation_reason"] == "human_handoff"
     assert slots["inquiry_question"] is None
-    assert events[-1] == {"event": "followup", "name": "escalation_form", "timestamp": None}
+    assert not [e for e in events if e["event"] == "followup"]  # the rules start the form
 
 
 async def test_second_fallback_in_a_row_escalates_with_both_questions(dispatcher):

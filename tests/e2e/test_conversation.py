@@ -1,0 +1,114 @@
+"""The real assistant over REST: the trained model, the Rasa server and the action server."""
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from safeshare.db.models import Inquiry
+from safeshare.db.session import session_scope
+from tests.conftest import chat, texts
+
+pytestmark = pytest.mark.model
+
+
+def sender() -> str:
+    return f"e2e-{uuid.uuid4().hex[:10]}"
+
+
+def test_three_questions_over_rest(stack):
+    replies = chat(stack, sender(), "what is a deepfake?")
+    assert "face, voice or actions" in texts(replies)
+    assert replies[-1]["buttons"][0]["payload"] == "/feedback_helpful"
+
+    replies = chat(stack, sender(), "How do I complain to the privacy commissioner? Can I complain for my child?")
+    assert "OPS001" in texts(replies) and "2 years" in texts(replies)
+
+    replies = chat(stack, sender(), "點樣將個IG set做private？")
+    assert "Private Account" in texts(replies) and "Instagram" in texts(replies)
+    assert "帳戶" in texts(replies)
+
+
+def test_unknown_gets_suggestions_then_staff(stack):
+    me = sender()
+    first = chat(stack, me, "qwzx vrrp blorf")
+    payloads = [b["payload"] for r in first for b in r.get("buttons", [])]
+    if "/human_handoff" not in payloads:
+        pytest.skip("the model read this nonsense as out_of_scope rather than unsure")
+    second = chat(stack, me, "zzkq plonf wibbr")
+    assert "Personal Information Collection Statement" in texts(second)
+
+
+def test_report_deepfake_flow_child_sexual_instagram(stack):
+    me = sender()
+    replies = chat(stack, me, "My daughter's face was put into a fake nude video. What do I do?")
+    assert texts(replies).splitlines()[0].startswith("If anyone is in immediate danger, call 999")
+    # "daughter" and "nude" were understood: the next question is where it is posted
+    assert any(b["payload"] == '/inform{"platform":"instagram"}' for r in replies for b in r.get("buttons", []))
+    replies = chat(stack, me, "on instagram")
+    messages = [str(r.get("text", "")) for r in replies]
+    order = ["999", "Keep evidence", "Instagram", "159AAE", "Take It Down", "RainLily", "OPS004", "tell the school", "2343 2255"]
+    first = [next((i for i, m in enumerate(messages) if word in m), -1) for word in order]
+    assert all(i >= 0 for i in first), dict(zip(order, first))
+    assert first == sorted(first), dict(zip(order, first))
+    assert "StopNCII" not in texts(replies)
+    replies = chat(stack, me, "/affirm")
+    assert "Personal Information Collection Statement" in texts(replies)
+    replies = chat(stack, me, "/deny")
+    assert "SS-" in texts(replies)
+    with session_scope() as session:
+        rows = session.execute(sa.select(Inquiry).where(Inquiry.reason == "report_followup")).scalars().all()
+        summaries = [r.question for r in rows]
+    assert "Deepfake report: affected=child; content=sexual; platform=instagram" in summaries
+
+
+def test_report_flow_digression_and_stop(stack):
+    me = sender()
+    replies = chat(stack, me, "I want to report a deepfake")
+    assert any("/inform{\"affected\"" in b["payload"] for r in replies for b in r.get("buttons", []))
+    replies = chat(stack, me, "wait, what exactly is a deepfake?")
+    body = texts(replies)
+    assert "face, voice or actions" in body  # answered
+    assert any("/inform{\"affected\"" in b["payload"] for r in replies for b in r.get("buttons", []))  # and back
+    replies = chat(stack, me, "stop")
+    assert "stopped" in texts(replies).lower()
+    replies = chat(stack, me, "what is the PDPO?")
+    assert "Cap. 486" in texts(replies)
+
+
+def test_privacy_settings_asks_then_and_for_tiktok(stack):
+    me = sender()
+    replies = chat(stack, me, "how do I change my privacy settings")
+    assert any(b["payload"] == '/inform{"platform":"tiktok"}' for r in replies for b in r.get("buttons", []))
+    replies = chat(stack, me, '/inform{"platform":"whatsapp"}')
+    assert "WhatsApp" in texts(replies)
+    replies = chat(stack, me, "and for TikTok?")
+    assert "TikTok" in texts(replies) and "Private" in texts(replies)
+
+
+def test_school_plan_flow_gives_a_document(stack):
+    me = sender()
+    replies = chat(stack, me, "What should a school's deepfake response plan include?")
+    assert "20 Jan 2026" in texts(replies) or "20 January 2026" in texts(replies)
+    for answer in ("/affirm", "/deny", "/affirm", "/deny"):
+        replies = chat(stack, me, answer)
+    documents = [r["custom"]["document"] for r in replies if r.get("custom")]
+    assert documents and "crisis_team=1" in documents[0]["url"] and "antibullying=0" in documents[0]["url"]
+
+
+def test_language_choice_sticks(stack):
+    me = sender()
+    replies = chat(stack, me, '/set_language{"language_choice":"zh"}')
+    assert "繁體中文" in texts(replies) or "中文" in texts(replies)
+    replies = chat(stack, me, "what is a deepfake?")
+    assert "深偽" in texts(replies)
+
+
+def test_status_check_round_trip(stack):
+    me = sender()
+    chat(stack, me, "I want to talk to a real person")
+    chat(stack, me, "Can my child's school share his photo with a newspaper?")
+    replies = chat(stack, me, "/deny")
+    reference = next(w for w in texts(replies).replace(".", " ").split() if w.startswith("SS-"))
+    replies = chat(stack, sender(), f"status {reference}")
+    assert reference in texts(replies)
