@@ -53,6 +53,7 @@ class Settings:
     redis_url: str
     secret_key: str
     rasa_url: str
+    rasa_public_url: str
     rasa_token: str
     action_endpoint_url: str
     web_host: str
@@ -64,6 +65,8 @@ class Settings:
     telegram_api_url: str
     telegram_mode: str
     telegram_webhook_url: str
+    telegram_webhook_listen: str
+    telegram_webhook_port: int
     retention_days: int
     staff_reply_days: int
     log_level: str
@@ -88,6 +91,7 @@ def load_settings() -> Settings:
     web_port = int(_env("SAFESHARE_WEB_PORT", "8000"))
     public_url = _env("SAFESHARE_PUBLIC_URL", f"http://127.0.0.1:{web_port}").rstrip("/")
     local = public_url.startswith(("http://127.0.0.1", "http://localhost"))
+    rasa_url = _env("RASA_URL", "http://127.0.0.1:5005").rstrip("/")
     return Settings(
         var_dir=var_dir,
         database_url=database_url,
@@ -95,7 +99,8 @@ def load_settings() -> Settings:
         redis_url=_env("REDIS_URL", ""),
         secret_key=os.environ.get("SAFESHARE_SECRET_KEY", "").strip()
         or _persistent_secret(var_dir, "secret_key"),
-        rasa_url=_env("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+        rasa_url=rasa_url,
+        rasa_public_url=_env("RASA_PUBLIC_URL", rasa_url).rstrip("/"),
         rasa_token=os.environ.get("RASA_TOKEN", "").strip()
         or _persistent_secret(var_dir, "rasa_token"),
         action_endpoint_url=_env("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook"),
@@ -108,6 +113,8 @@ def load_settings() -> Settings:
         telegram_api_url=_env("TELEGRAM_API_URL", "https://api.telegram.org/bot").rstrip("/"),
         telegram_mode=_env("TELEGRAM_MODE", "polling"),
         telegram_webhook_url=_env("TELEGRAM_WEBHOOK_URL", ""),
+        telegram_webhook_listen=_env("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1"),
+        telegram_webhook_port=int(_env("TELEGRAM_WEBHOOK_PORT", "8443")),
         retention_days=int(_env("SAFESHARE_RETENTION_DAYS", "180")),
         staff_reply_days=int(_env("SAFESHARE_STAFF_REPLY_DAYS", "2")),
         log_level=_env("SAFESHARE_LOG_LEVEL", "INFO").upper(),
@@ -127,6 +134,7 @@ ENV_VARS = (
     "REDIS_URL",
     "SAFESHARE_SECRET_KEY",
     "RASA_URL",
+    "RASA_PUBLIC_URL",
     "RASA_TOKEN",
     "ACTION_ENDPOINT_URL",
     "SAFESHARE_WEB_HOST",
@@ -138,6 +146,8 @@ ENV_VARS = (
     "TELEGRAM_API_URL",
     "TELEGRAM_MODE",
     "TELEGRAM_WEBHOOK_URL",
+    "TELEGRAM_WEBHOOK_LISTEN",
+    "TELEGRAM_WEBHOOK_PORT",
     "SAFESHARE_RETENTION_DAYS",
     "SAFESHARE_STAFF_REPLY_DAYS",
     "SAFESHARE_LOG_LEVEL",

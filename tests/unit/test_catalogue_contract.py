@@ -2,7 +2,6 @@
 languages, held-out test cases, and a bilingual answer that ends with an official link."""
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml

@@ -1,6 +1,12 @@
 import pytest
 
-from safeshare.redaction import contains_identifier, hkid_check_digit, is_valid_hkid, luhn_valid, redact
+from safeshare.redaction import (
+    contains_identifier,
+    hkid_check_digit,
+    is_valid_hkid,
+    luhn_valid,
+    redact,
+)
 
 
 @pytest.mark.parametrize(
