@@ -76,8 +76,7 @@ def _deliver_socketio(answer: StaffAnswer, settings: Settings) -> str:
         raise ChannelUnreachable(f"the assistant could not be reached: {error}") from error
     if response.status_code >= 400:
         raise DeliveryError(
-            f"the assistant refused the answer (HTTP {response.status_code}): "
-            f"{response.text[:200]}"
+            f"the assistant refused the answer (HTTP {response.status_code}): {response.text[:200]}"
         )
     # The action marks the inquiry delivered itself once it has said the answer; until then it
     # waits for the user's next session.

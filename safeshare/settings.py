@@ -61,6 +61,7 @@ class Settings:
     public_url: str
     cookie_secure: bool
     console_idle_minutes: int
+    trusted_proxies: int
     telegram_bot_token: str
     telegram_api_url: str
     telegram_mode: str
@@ -109,6 +110,7 @@ def load_settings() -> Settings:
         public_url=public_url,
         cookie_secure=_env_bool("SAFESHARE_COOKIE_SECURE", not local),
         console_idle_minutes=int(_env("SAFESHARE_CONSOLE_IDLE_MINUTES", "30")),
+        trusted_proxies=int(_env("SAFESHARE_TRUSTED_PROXIES", "0")),
         telegram_bot_token=os.environ.get("TELEGRAM_BOT_TOKEN", "").strip(),
         telegram_api_url=_env("TELEGRAM_API_URL", "https://api.telegram.org/bot").rstrip("/"),
         telegram_mode=_env("TELEGRAM_MODE", "polling"),
@@ -142,6 +144,7 @@ ENV_VARS = (
     "SAFESHARE_PUBLIC_URL",
     "SAFESHARE_COOKIE_SECURE",
     "SAFESHARE_CONSOLE_IDLE_MINUTES",
+    "SAFESHARE_TRUSTED_PROXIES",
     "TELEGRAM_BOT_TOKEN",
     "TELEGRAM_API_URL",
     "TELEGRAM_MODE",

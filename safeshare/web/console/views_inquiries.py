@@ -1,0 +1,244 @@
+"""The queue and the inquiry page: assign, answer (and deliver), notes, close, reopen, delete."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from safeshare.catalogue import topics
+from safeshare.db.models import Inquiry, InquiryNote, InquiryStatus
+from safeshare.delivery import DELIVERED, FAILED, PENDING, StaffAnswer, deliver_answer
+from safeshare.errors import DeliveryError
+from safeshare.web.console import auth, bp, queries
+from safeshare.web.console.context import db, now, settings
+from safeshare.web.console.forms import (
+    AnswerForm,
+    DeleteForm,
+    ExampleForm,
+    NoteForm,
+    SuggestTopicForm,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _inquiry(reference: str) -> Inquiry:
+    row = (
+        db()
+        .execute(
+            sa.select(Inquiry)
+            .options(joinedload(Inquiry.assigned_to), joinedload(Inquiry.answered_by))
+            .where(Inquiry.reference == reference.upper())
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
+    if row is None:
+        abort(404)
+    return row
+
+
+def _back(reference: str) -> Response:
+    return redirect(url_for("console.inquiry", reference=reference))
+
+
+def _form_errors(form: object) -> None:
+    for field_errors in getattr(form, "errors", {}).values():
+        for error in field_errors:
+            flash(str(error), "error")
+
+
+@bp.route("/")
+def queue() -> str:
+    filters = queries.QueueFilters.from_args(request.args)
+    page = queries.queue(db(), filters)
+    return render_template(
+        "console/queue.html",
+        filters=filters,
+        page=page,
+        counts=queries.status_counts(db()),
+        languages=queries.distinct_values(db(), Inquiry.language),
+        channels=queries.distinct_values(db(), Inquiry.channel),
+        reasons=queries.distinct_values(db(), Inquiry.reason),
+        top_guess=queries.top_guess,
+        moment=now(),
+    )
+
+
+@bp.route("/inquiries/<reference>")
+def inquiry(reference: str) -> str:
+    row = _inquiry(reference)
+    notes = (
+        db()
+        .execute(
+            sa.select(InquiryNote)
+            .options(joinedload(InquiryNote.author))
+            .where(InquiryNote.inquiry_id == row.id)
+            .order_by(InquiryNote.created_at)
+        )
+        .scalars()
+        .all()
+    )
+    guess = queries.top_guess(row)
+    default_topic = guess.get("intent") if guess and guess.get("intent") in topics() else None
+    auth.audit("view_inquiry", target=row.reference)
+    db().commit()
+    return render_template(
+        "console/inquiry.html",
+        inquiry=row,
+        notes=notes,
+        answer_form=AnswerForm(answer=row.staff_answer or ""),
+        note_form=NoteForm(),
+        example_form=ExampleForm(topic=default_topic, text=row.question, language=row.language),
+        suggest_form=SuggestTopicForm(question=row.question),
+        delete_form=DeleteForm(),
+        topics=topics(),
+        moment=now(),
+    )
+
+
+@bp.route("/inquiries/<reference>/assign", methods=["POST"])
+def assign(reference: str) -> Response:
+    row = _inquiry(reference)
+    user = auth.current_user()
+    row.assigned_to_id = user.id
+    if row.status == InquiryStatus.new.value:
+        row.status = InquiryStatus.in_progress.value
+    auth.audit("assign", target=row.reference, detail=f"assigned to {user.username}")
+    db().commit()
+    flash(f"{row.reference} is assigned to you.", "success")
+    return redirect(
+        auth.safe_next(request.form.get("next"))
+        if request.form.get("next")
+        else url_for("console.inquiry", reference=row.reference)
+    )
+
+
+@bp.route("/inquiries/<reference>/answer", methods=["POST"])
+def answer(reference: str) -> Response:
+    row = _inquiry(reference)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return _back(row.reference)
+    if row.status == InquiryStatus.closed.value:
+        flash("This inquiry is closed: reopen it before answering.", "error")
+        return _back(row.reference)
+    user = auth.current_user()
+    text = (form.answer.data or "").strip()
+    row.staff_answer = text
+    row.status = InquiryStatus.answered.value
+    row.answered_at = row.answered_at or now()  # the first answer counts for response times
+    row.answered_by_id = user.id
+    row.assigned_to_id = row.assigned_to_id or user.id
+    row.delivery_status = PENDING
+    row.delivery_error = None
+    auth.audit("answer", target=row.reference, detail=f"{len(text)} characters via {row.channel}")
+    # Committed before delivery: the assistant's action reads the answer from the database.
+    db().commit()
+    _deliver(row)
+    return _back(row.reference)
+
+
+@bp.route("/inquiries/<reference>/deliver", methods=["POST"])
+def redeliver(reference: str) -> Response:
+    row = _inquiry(reference)
+    if not row.staff_answer or row.status != InquiryStatus.answered.value:
+        flash("There is no answer to deliver.", "error")
+        return _back(row.reference)
+    _deliver(row)
+    return _back(row.reference)
+
+
+def _deliver(row: Inquiry) -> None:
+    target = StaffAnswer(
+        reference=row.reference,
+        channel=row.channel,
+        reply_address=row.reply_address,
+        language=row.language,
+        text=row.staff_answer or "",
+    )
+    error: str | None = None
+    try:
+        status = deliver_answer(target, settings())
+    except DeliveryError as failure:
+        status, error = FAILED, str(failure).replace(settings().rasa_token, "***")[:1000]
+        logger.warning("delivery of %s on %s failed: %s", row.reference, row.channel, error)
+    db().refresh(row)  # the action server may have marked it delivered meanwhile
+    if row.delivery_status != DELIVERED:
+        row.delivery_status = status
+        row.delivery_error = error
+    auth.audit(
+        "deliver", target=row.reference, detail=f"{row.delivery_status}" + (f": {error}" if error else "")
+    )
+    db().commit()
+    if row.delivery_status == DELIVERED:
+        flash(f"Answer sent to the user on {row.channel}.", "success")
+    elif row.delivery_status == PENDING:
+        flash(
+            "Answer saved. The user will see it when they come back "
+            f"(or by typing “status {row.reference}”).",
+            "success",
+        )
+    else:
+        flash(f"Answer saved, but delivery failed: {error}", "error")
+
+
+@bp.route("/inquiries/<reference>/notes", methods=["POST"])
+def add_note(reference: str) -> Response:
+    row = _inquiry(reference)
+    form = NoteForm()
+    if form.validate_on_submit():
+        user = auth.current_user()
+        db().add(
+            InquiryNote(
+                inquiry_id=row.id, author_id=user.id, body=(form.body.data or "").strip(), created_at=now()
+            )
+        )
+        auth.audit("note", target=row.reference)
+        db().commit()
+        flash("Note added.", "success")
+    else:
+        _form_errors(form)
+    return _back(row.reference)
+
+
+@bp.route("/inquiries/<reference>/close", methods=["POST"])
+def close(reference: str) -> Response:
+    row = _inquiry(reference)
+    row.status = InquiryStatus.closed.value
+    row.closed_at = now()
+    auth.audit("close", target=row.reference)
+    db().commit()
+    flash(f"{row.reference} is closed.", "success")
+    return _back(row.reference)
+
+
+@bp.route("/inquiries/<reference>/reopen", methods=["POST"])
+def reopen(reference: str) -> Response:
+    row = _inquiry(reference)
+    row.status = InquiryStatus.in_progress.value
+    row.closed_at = None
+    auth.audit("reopen", target=row.reference)
+    db().commit()
+    flash(f"{row.reference} is open again.", "success")
+    return _back(row.reference)
+
+
+@bp.route("/inquiries/<reference>/delete", methods=["POST"])
+@auth.admin_required
+def delete(reference: str) -> Response:
+    row = _inquiry(reference)
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        flash("Tick the box to confirm the deletion.", "error")
+        return _back(row.reference)
+    auth.audit("delete_inquiry", target=row.reference, detail=f"channel {row.channel}")
+    db().delete(row)
+    db().commit()
+    flash(f"{row.reference} was deleted.", "success")
+    return redirect(url_for("console.queue"))
