@@ -27,7 +27,7 @@ setup: $(VENV)/.installed ## create the Python 3.10 virtualenv and install pinne
 
 system-deps: ## install Debian packages for browser tests, the scaled run and compose validation (root)
 	@missing=""; \
-	for pkg in chromium nginx docker-compose; do \
+	for pkg in chromium fonts-noto-cjk fonts-noto-color-emoji nginx docker-compose; do \
 	  dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; \
 	done; \
 	if [ -n "$$missing" ]; then \
