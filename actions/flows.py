@@ -125,10 +125,13 @@ class ActionSchoolPlan(Action):
     ) -> list[EventType]:
         language = common.language(tracker)
         url = plan_url(plan_answers(tracker), language)
+        # Rasa 3.6's Socket.IO output cannot send a custom payload (it raises in `emit`); the
+        # widget gets the link in the text, Telegram gets the file itself.
+        document = {"document": {"url": url, "filename": "school-deepfake-plan.md"}}
         dispatcher.utter_message(
             response="utter_school_plan_ready",
             plan_url=url,
-            json_message={"document": {"url": url, "filename": "school-deepfake-plan.md"}},
+            json_message=None if common.channel(tracker) == "socketio" else document,
         )
         return [
             SlotSet(name, None)
