@@ -22,7 +22,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproj
 	$(PIP) install --quiet --no-deps -e .
 	touch $@
 
-setup: $(VENV)/.installed ## create the Python 3.10 virtualenv and install pinned dependencies
+widget/node_modules/.installed: widget/package.json widget/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix widget --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the widget's build check and accessibility check will be skipped"; fi
+
+setup: $(VENV)/.installed widget/node_modules/.installed ## create the Python 3.10 virtualenv and install pinned dependencies
 	@$(PY) -m safeshare.nlu.spacy_builder
 
 system-deps: ## install Debian packages for browser tests, the scaled run and compose validation (root)
