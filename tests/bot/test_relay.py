@@ -1,0 +1,363 @@
+"""The real relay (`python -m bot`, a subprocess) against the real trained assistant (the `stack`
+fixture) and a fake Telegram Bot API server on loopback."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import sqlalchemy as sa
+
+from bot.rasa_client import telegram_sender
+from bot.rendering import CHOSEN, TEXT_LIMIT, telegram_length
+from safeshare import responses
+from safeshare.db import repository
+from safeshare.db.models import Inquiry
+from safeshare.db.session import session_scope
+from safeshare.settings import get_settings
+from tests.fakes.telegram_api import (
+    BOT_USERNAME,
+    callback_update,
+    document_update,
+    edited_update,
+    group_photo_update,
+    group_text_update,
+    photo_update,
+    sticker_update,
+    text_update,
+    video_update,
+    voice_update,
+)
+
+if TYPE_CHECKING:
+    from tests.bot.relay_process import RunningRelay
+
+pytestmark = pytest.mark.model
+
+
+def said(messages: list[dict]) -> list[str]:
+    return [str(m.get("text", "")) for m in messages]
+
+
+def joined(messages: list[dict]) -> str:
+    return "\n\n".join(said(messages))
+
+
+def buttons_of(message: dict) -> list[tuple[str, str]]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return [(b["text"], b.get("callback_data") or b.get("url")) for row in rows for b in row]
+
+
+def press(relay: RunningRelay, chat_id: int, message: dict, title: str, **kwargs) -> list[dict]:
+    """Press the button titled `title` under a message the relay sent."""
+    data = dict(buttons_of(message))[title]
+    update = callback_update(
+        chat_id, data, message_text=message["text"], reply_markup=message["reply_markup"], **kwargs
+    )
+    return relay.exchange(update, chat_id)
+
+
+def tracker_rows(sender: str) -> list[tuple[str, str]]:
+    engine = sa.create_engine(get_settings().tracker_db_url, future=True)
+    try:
+        with engine.connect() as conn:
+            return [
+                tuple(row)
+                for row in conn.execute(
+                    sa.text("SELECT type_name, data FROM events WHERE sender_id = :s"), {"s": sender}
+                )
+            ]
+    finally:
+        engine.dispose()
+
+
+def db_file_bytes(url: str) -> bytes:
+    path = Path(url.removeprefix("sqlite:///"))
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*") if p.is_file())
+
+
+# ---------------------------------------------------------------- conversation
+
+
+def test_question_gets_the_answer_under_a_pseudonymous_sender(relay: RunningRelay, chat_id: int) -> None:
+    replies = relay.exchange(text_update(chat_id, "what is a deepfake?"), chat_id)
+    assert responses.text("utter_deepfake_explained", "en") in joined(replies)
+    # Rasa knows the chat only as "tg-" + HMAC; the chat id itself is never a sender.
+    sender = telegram_sender(chat_id)
+    assert sender == "tg-" + repository.sender_key(f"telegram:{chat_id}")
+    rows = tracker_rows(sender)
+    assert any(kind == "user" for kind, _ in rows)
+    assert tracker_rows(str(chat_id)) == []
+    assert str(chat_id) not in "".join(data for _, data in rows)  # metadata is not stored
+
+
+def test_chinese_question_gets_the_chinese_answer(relay: RunningRelay, chat_id: int) -> None:
+    replies = relay.exchange(text_update(chat_id, "甚麼是深偽？", language_code="zh-hk"), chat_id)
+    assert responses.text("utter_deepfake_explained", "zh") in joined(replies)
+
+
+def test_start_privacy_notice_language_choice_and_menu(relay: RunningRelay, chat_id: int) -> None:
+    replies = relay.exchange(text_update(chat_id, "/start"), chat_id, expect=2)
+    notice, *rest = replies
+    assert notice["text"] in {
+        responses.text(name, "en")
+        for name in ("utter_telegram_privacy", "utter_disclaimer")
+        if name in responses.all_responses()
+    }
+    assert [title for title, _ in buttons_of(notice)] == ["English", "繁體中文"]
+    greeting = next(m for m in rest if m.get("reply_markup"))
+    assert greeting["text"] == responses.text("utter_greet", "en")
+    assert ("Deepfakes", "/deepfake_explained") in buttons_of(greeting)
+
+    # Choose Traditional Chinese: acknowledged, marked, and it sticks.
+    start = relay.tg.mark()
+    chosen = press(relay, chat_id, notice, "繁體中文")
+    assert said(chosen) == [responses.text("utter_language_set", "zh")]
+    calls = relay.tg.calls[start:]
+    assert any(method == "answerCallbackQuery" for method, _ in calls)
+    [edit] = [params for method, params in calls if method == "editMessageReplyMarkup"]
+    assert edit["reply_markup"] == {"inline_keyboard": [[{"text": "✓ 繁體中文", "callback_data": CHOSEN}]]}
+    menu = relay.exchange(text_update(chat_id, "/help"), chat_id)
+    assert said(menu) == [responses.text("utter_help", "zh")]
+
+
+def test_zh_telegram_user_gets_the_greeting_in_chinese(relay: RunningRelay, chat_id: int) -> None:
+    replies = relay.exchange(text_update(chat_id, "/start", language_code="zh-hant"), chat_id, expect=2)
+    assert responses.text("utter_greet", "zh") in joined(replies)
+
+
+def test_menu_button_press_gets_the_topic(relay: RunningRelay, chat_id: int) -> None:
+    [menu] = relay.exchange(text_update(chat_id, "/help"), chat_id)
+    assert menu["text"] == responses.text("utter_help", "en")
+    assert ("Privacy settings", "/privacy_settings") in buttons_of(menu)
+    replies = press(relay, chat_id, menu, "What is a deepfake?")
+    assert responses.text("utter_deepfake_explained", "en") in joined(replies)
+
+
+def test_school_plan_flow_by_buttons_sends_the_plan_as_a_document(
+    relay: RunningRelay, chat_id: int, stack
+) -> None:
+    replies = relay.exchange(text_update(chat_id, "/help"), chat_id)
+    replies = press(relay, chat_id, replies[-1], "School response plan")
+    for answer in ("Yes", "No", "Yes", "No"):
+        question = replies[-1]
+        assert "Question" in question["text"], said(replies)
+        replies = press(relay, chat_id, question, answer)
+    documents = [m for m in replies if m["_method"] == "sendDocument"]
+    if "web" in stack.processes:  # the web app serves the plan: it arrives as a file
+        [document] = documents
+        assert document["document"]["filename"] == "school-deepfake-plan.md"
+        content = document["document"]["content"].decode()
+        assert content.lstrip().startswith("#") and len(content) > 200
+    else:  # no web app to fetch it from: the link is sent instead
+        assert documents == []
+        assert any("/plan/school.md?" in text for text in said(replies))
+
+
+def test_commands_status_forget_human(relay: RunningRelay, chat_id: int) -> None:
+    status = relay.exchange(text_update(chat_id, "/status SS-ZZZZZ"), chat_id)
+    assert said(status) == [responses.text("utter_status_not_found", "en")]
+    [confirm] = relay.exchange(text_update(chat_id, "/forget"), chat_id)
+    assert confirm["text"] == responses.text("utter_ask_forget_confirm", "en")
+    assert buttons_of(confirm) == [("Yes, delete", "/affirm"), ("No", "/deny")]
+    cancelled = press(relay, chat_id, confirm, "No")
+    assert said(cancelled) == [responses.text("utter_forget_cancelled", "en")]
+    handoff = joined(relay.exchange(text_update(chat_id, "/human"), chat_id))
+    assert handoff.startswith(
+        responses.text("utter_handoff_intro", "en")
+        + "\n\n"
+        + responses.text("utter_pics", "en", days=get_settings().retention_days)
+    )
+    assert responses.text("utter_ask_inquiry_question", "en") in handoff
+
+
+def test_edited_message_is_answered_as_a_new_message(relay: RunningRelay, chat_id: int) -> None:
+    replies = relay.exchange(edited_update(chat_id, "what is a deepfake?"), chat_id)
+    assert responses.text("utter_deepfake_explained", "en") in joined(replies)
+
+
+def test_unknown_command_shows_the_menu(relay: RunningRelay, chat_id: int) -> None:
+    replies = relay.exchange(text_update(chat_id, "/settings"), chat_id)
+    assert said(replies) == [responses.text("utter_help", "en")]
+
+
+# ---------------------------------------------------------------- escalation and staff answers
+
+
+def test_escalation_from_telegram_and_staff_answer_delivered_to_the_same_chat(
+    relay: RunningRelay, chat_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.delivery import deliver_staff_answer
+
+    relay.exchange(text_update(chat_id, "/human"), chat_id)
+    [consent] = relay.exchange(
+        text_update(chat_id, "The school posted my son's photo on Instagram without asking."), chat_id
+    )
+    done = press(relay, chat_id, consent, "No, just give me a reference")
+    reference = done[-1]["text"].split("Your reference is ")[1][:8]
+    assert done[-1]["text"] == responses.text("utter_inquiry_created", "en", reference=reference)
+    with session_scope() as session:
+        inquiry = session.execute(sa.select(Inquiry).where(Inquiry.reference == reference)).scalar_one()
+        assert inquiry.channel == "telegram"
+        assert inquiry.reply_address == str(chat_id)
+        reply_address, language = inquiry.reply_address, inquiry.language
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", relay.tg.token)
+    monkeypatch.setenv("TELEGRAM_API_URL", relay.tg.base_url)
+    get_settings.cache_clear()
+    try:
+        start = relay.tg.mark()
+        deliver_staff_answer(reply_address, reference, "Ask the school to take it down.", language)
+        message = relay.tg.wait_for_message(chat_id, start=start, timeout=10)
+        assert message["text"] == responses.text(
+            "utter_staff_answer", "en", reference=reference, answer="Ask the school to take it down."
+        )
+
+        # A long staff answer shown by /status is split under Telegram's limit.
+        long_answer = "\n\n".join(f"Step {i}: " + "keep evidence and report it. " * 20 for i in range(30))
+        with session_scope() as session:
+            row = repository.get_inquiry(session, reference)
+            row.staff_answer = long_answer
+            row.status = "answered"
+        replies = relay.exchange(text_update(chat_id, f"/status {reference.lower()}"), chat_id, expect=2)
+        assert len(replies) >= 2
+        assert all(telegram_length(text) <= TEXT_LIMIT for text in said(replies))
+        assert "".join("".join(said(replies)).split()) == "".join(
+            responses.text("utter_status_answered", "en", reference=reference, answer=long_answer).split()
+        )
+
+        relay.tg.fail_next("sendMessage", status=403)
+        from safeshare.errors import DeliveryError
+
+        with pytest.raises(DeliveryError, match="blocked"):
+            deliver_staff_answer(reply_address, reference, "Again.", language)
+    finally:
+        get_settings.cache_clear()
+
+
+# ---------------------------------------------------------------- robustness
+
+
+@pytest.mark.parametrize(
+    ("make", "language_code", "language"),
+    [
+        (lambda c: photo_update(c, caption="NOT-STORED-CAPTION 9123 4567"), "en", "en"),
+        (lambda c: photo_update(c, language_code="zh-hk"), "zh-hk", "zh"),
+        (sticker_update, "en", "en"),
+        (voice_update, "zh-tw", "zh"),
+        (video_update, "en", "en"),
+        (document_update, "en", "en"),
+    ],
+    ids=["photo", "photo-zh", "sticker", "voice-zh", "video", "document"],
+)
+def test_media_is_refused_kindly_and_nothing_of_it_is_kept(
+    relay: RunningRelay, chat_id: int, make, language_code: str, language: str
+) -> None:
+    update = make(chat_id)
+    update["message"]["from"]["language_code"] = language_code
+    start = relay.tg.mark()
+    replies = relay.exchange(update, chat_id)
+    assert said(replies) == [responses.text("utter_cannot_read_media", language)]
+    calls = [method for method, _ in relay.tg.calls[start:]]
+    assert "getFile" not in calls and "download" not in calls
+    # Rasa never heard of it: no conversation for this chat, no inquiry, no caption anywhere.
+    assert tracker_rows(telegram_sender(chat_id)) == []
+    with session_scope() as session:
+        keys = {repository.sender_key(telegram_sender(chat_id)), telegram_sender(chat_id)}
+        assert (
+            session.execute(
+                sa.select(sa.func.count()).select_from(Inquiry).where(Inquiry.sender_key.in_(keys))
+            ).scalar_one()
+            == 0
+        )
+    settings = get_settings()
+    for url in (settings.tracker_db_url, settings.database_url):
+        assert b"NOT-STORED-CAPTION" not in db_file_bytes(url)
+
+
+def test_media_language_follows_the_last_text(relay: RunningRelay, chat_id: int) -> None:
+    relay.exchange(text_update(chat_id, "深偽是甚麼？", language_code="en"), chat_id)
+    replies = relay.exchange(photo_update(chat_id, language_code="en"), chat_id)
+    assert said(replies) == [responses.text("utter_cannot_read_media", "zh")]
+
+
+def test_group_chat_answers_only_when_addressed(relay: RunningRelay, chat_id: int) -> None:
+    group = -chat_id
+    assert relay.silence(group_text_update(chat_id, "what is a deepfake?"), group) == []
+    assert relay.silence(group_photo_update(chat_id), group, wait=0.5) == []
+    assert relay.silence(group_text_update(chat_id, "/help@SomeOtherBot"), group, wait=0.5) == []
+    assert relay.silence(group_text_update(chat_id, "/weather"), group, wait=0.5) == []
+
+    mentioned = relay.exchange(group_text_update(chat_id, f"@{BOT_USERNAME} what is a deepfake?"), group)
+    assert responses.text("utter_deepfake_explained", "en") in joined(mentioned)
+    replied = relay.exchange(group_text_update(chat_id, "how do I report one?", reply_to_bot=True), group)
+    assert said(replied)
+    command = relay.exchange(group_text_update(chat_id, f"/help@{BOT_USERNAME}"), group)
+    assert said(command)[0] == responses.text("utter_help", "en")  # (then the flow resumes)
+    photo = relay.exchange(group_photo_update(chat_id, caption=f"@{BOT_USERNAME} is this ok?"), group)
+    assert said(photo) == [responses.text("utter_cannot_read_media", "en")]
+
+
+def test_rate_limit_on_send_message_is_waited_out(relay: RunningRelay, chat_id: int) -> None:
+    relay.tg.fail_next("sendMessage", status=429, retry_after=1)
+    replies = relay.exchange(text_update(chat_id, "what is a deepfake?"), chat_id, settle=1.5)
+    assert responses.text("utter_deepfake_explained", "en") in joined(replies)
+    attempts = [
+        e for e in relay.tg.call_log if e["method"] == "sendMessage" and e["params"].get("chat_id") == chat_id
+    ]
+    assert attempts[0]["status"] == 429 and attempts[1]["status"] == 200
+    assert attempts[1]["at"] - attempts[0]["at"] >= 1.0
+    assert attempts[0]["params"]["text"] == attempts[1]["params"]["text"]  # same message again
+
+
+def test_bad_gateway_on_send_message_is_retried(relay: RunningRelay, chat_id: int) -> None:
+    relay.tg.fail_next("sendMessage", status=502)
+    replies = relay.exchange(text_update(chat_id, "what is a deepfake?"), chat_id)
+    assert responses.text("utter_deepfake_explained", "en") in joined(replies)
+
+
+def test_very_long_message_is_cut_before_rasa(relay: RunningRelay, chat_id: int) -> None:
+    text = "What should I do about a deepfake of my child? " * 430  # ~20,000 characters
+    assert len(text) > 20_000
+    replies = relay.exchange(text_update(chat_id, text), chat_id)
+    assert said(replies)
+    if "utter_message_too_long" in responses.all_responses():
+        assert said(replies)[0] == responses.text("utter_message_too_long", "en", limit=2000)
+    user_texts = [
+        json.loads(data)["text"] for kind, data in tracker_rows(telegram_sender(chat_id)) if kind == "user"
+    ]
+    assert user_texts and all(0 < len(t) <= 2000 for t in user_texts)
+    assert user_texts[-1] == text[:2000].strip()
+
+
+def test_empty_message_after_mention_gets_a_prompt(relay: RunningRelay, chat_id: int) -> None:
+    replies = relay.exchange(group_text_update(chat_id, f"@{BOT_USERNAME}"), -chat_id)
+    assert said(replies) == [responses.text("utter_empty_message", "en")]
+
+
+def test_rasa_down_gets_an_apology_and_the_relay_keeps_going(
+    relay_without_rasa: RunningRelay, chat_id: int
+) -> None:
+    relay = relay_without_rasa
+    first = relay.exchange(text_update(chat_id, "what is a deepfake?"), chat_id)
+    assert said(first) == [responses.text("utter_error", "en")]
+    second = relay.exchange(text_update(chat_id, "深偽是甚麼？"), chat_id)
+    assert said(second) == [responses.text("utter_error", "zh")]
+    pressed = relay.exchange(callback_update(chat_id + 1, "/help", language_code="zh-hk"), chat_id + 1)
+    assert said(pressed) == [responses.text("utter_error", "zh")]
+    time.sleep(0.2)
+    assert relay.process.poll() is None
+
+
+def test_logs_hold_neither_the_token_nor_message_text(relay: RunningRelay) -> None:
+    """Runs after the conversations above (same session relay): read everything it logged."""
+    log = relay.log_text()
+    assert "relay ready" in log
+    assert relay.tg.token not in log
+    assert relay.tg.token.split(":")[1] not in log
+    for text in ("deepfake?", "深偽", "Instagram without asking", "NOT-STORED-CAPTION", "keep evidence"):
+        assert text not in log
+    assert "710001" not in log  # chat ids appear only as pseudonymous keys

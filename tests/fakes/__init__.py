@@ -1,0 +1,1 @@
+"""Fakes that speak the real protocols on loopback (no mocks of our own code)."""
