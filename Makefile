@@ -45,8 +45,8 @@ train: setup ## train the Rasa model if data, config or domain changed (models/s
 run: setup ## install everything, train if needed, start all processes, print where to chat
 	$(PY) -m safeshare run
 
-shell: setup ## chat in the terminal (needs `make run` in another terminal for the action server)
-	$(PY) -m rasa shell --model models/safeshare.tar.gz --endpoints endpoints.yml
+shell: setup ## chat in the terminal (rasa shell with its own action server)
+	$(PY) -m safeshare shell
 
 test: setup system-deps train ## install everything, train if needed, run the whole test suite
 	$(PY) scripts/generate_rules.py --check

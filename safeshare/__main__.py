@@ -2,6 +2,7 @@
 
 Usage:
   python -m safeshare run                 train if needed, start everything, print where to chat
+  python -m safeshare shell               chat in the terminal (rasa shell + an action server)
   python -m safeshare train [--force]     train the Rasa model if the data changed
   python -m safeshare db-upgrade          apply database migrations
   python -m safeshare create-user NAME [--role reviewer|admin]   add a staff console account
@@ -82,6 +83,28 @@ def cmd_run(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_shell(_: argparse.Namespace) -> int:
+    """Chat in the terminal: `rasa shell` with its own action server on a free port."""
+    import subprocess
+
+    launcher.ensure_trained()
+    from safeshare.db.migrate import upgrade
+
+    upgrade()
+    ports = launcher.Ports.free()
+    stack = launcher.Stack(ports, launcher.stack_env(ports))
+    logs = get_settings().var_dir / "log"
+    logs.mkdir(parents=True, exist_ok=True)
+    try:
+        actions = stack.start("actions", launcher.actions_argv(ports), logs / "shell-actions.log")
+        launcher.wait_http(f"http://127.0.0.1:{ports.actions}/health", process=actions)
+        argv = [sys.executable, "-m", "rasa", "shell", "--model", str(launcher.MODEL),
+                "--endpoints", "endpoints.yml", "--port", str(ports.rasa)]
+        return subprocess.run(argv, cwd=launcher.PROJECT_ROOT, env=stack.env).returncode
+    finally:
+        stack.stop()
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     trained = launcher.ensure_trained(force=args.force)
     print("trained models/safeshare.tar.gz" if trained else "model is up to date")
@@ -122,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m safeshare")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run").set_defaults(func=cmd_run)
+    sub.add_parser("shell").set_defaults(func=cmd_shell)
     train = sub.add_parser("train")
     train.add_argument("--force", action="store_true")
     train.set_defaults(func=cmd_train)
