@@ -25,7 +25,7 @@ from safeshare.settings import PROJECT_ROOT
 DEFAULT_GAZETTEER = PROJECT_ROOT / "data" / "nlu" / "entities" / "gazetteer.yml"
 DEFAULT_OUTPUT = PROJECT_ROOT / "build" / "spacy" / "safeshare_en"
 CJK_CHAR = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\u3000-\u303f\uff01-\uff60]"
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "2"
 
 
 def _examples(block: dict) -> list[str]:
@@ -59,11 +59,13 @@ def load_patterns(gazetteer: Path) -> list[dict]:
 
 def build(gazetteer: Path = DEFAULT_GAZETTEER, output: Path = DEFAULT_OUTPUT):
     import spacy
-    from spacy.util import compile_infix_regex
+    from spacy.util import compile_infix_regex, compile_prefix_regex
 
     nlp = spacy.blank("en")
-    infixes = [CJK_CHAR, *nlp.Defaults.infixes]
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    # A CJK character is split off wherever it stands: as a prefix (spaCy never splits an infix at
+    # the start of a token, so 喺IG would stay whole) and as an infix.
+    nlp.tokenizer.prefix_search = compile_prefix_regex([CJK_CHAR, *nlp.Defaults.prefixes]).search
+    nlp.tokenizer.infix_finditer = compile_infix_regex([CJK_CHAR, *nlp.Defaults.infixes]).finditer
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     nlp.initialize()
