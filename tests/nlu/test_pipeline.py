@@ -86,3 +86,15 @@ def test_english_tokens_carry_spacy_lemmas(nlp):
 def test_emoji_and_empty():
     assert [t.text for t in _tokens("👍")] == ["👍"]
     assert _tokens("") == [] or all(t.text for t in _tokens(""))
+
+
+def test_length_guard_shortens_only_what_the_nlu_reads():
+    from safeshare.nlu.guard import LengthGuard
+
+    long_text = "點樣將個IG set做private？" + "字" * 100_000
+    message = Message(data={TEXT: long_text})
+    LengthGuard({"max_chars": 1500}).process([message])
+    assert message.get(TEXT) == long_text[:1500]
+    short = Message(data={TEXT: "what is a deepfake?"})
+    LengthGuard({"max_chars": 1500}).process([short])
+    assert short.get(TEXT) == "what is a deepfake?"
