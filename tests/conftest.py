@@ -32,6 +32,7 @@ os.environ.pop("REDIS_URL", None)
 os.environ.pop("TELEGRAM_BOT_TOKEN", None)
 
 from safeshare import launcher  # noqa: E402
+from tests.helpers import REPORTS  # noqa: E402
 from safeshare.settings import get_settings  # noqa: E402
 
 
@@ -144,25 +145,6 @@ def stack(trained_model: Path) -> Iterator[launcher.Stack]:
         yield running
     finally:
         running.stop()
-
-
-def chat(stack: launcher.Stack, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
-    """Send one message over the REST channel; the bot's replies."""
-    import httpx
-
-    body: dict = {"sender": sender, "message": text}
-    if metadata:
-        body["metadata"] = metadata
-    response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
-    response.raise_for_status()
-    return response.json()
-
-
-def texts(replies: list[dict]) -> str:
-    return "\n".join(str(r.get("text", "")) for r in replies)
-
-
-REPORTS: list[str] = []
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001

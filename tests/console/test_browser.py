@@ -23,7 +23,7 @@ from safeshare.db import repository
 from safeshare.db.session import engine_for, session_scope
 from safeshare.settings import PROJECT_ROOT, get_settings
 from safeshare.web import accounts
-from tests.conftest import chat, texts
+from tests.helpers import chat, texts
 from tests.fakes.telegram_api import FakeTelegramServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.slow]

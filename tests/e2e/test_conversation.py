@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from safeshare.db.models import Inquiry
 from safeshare.db.session import session_scope
-from tests.conftest import chat, texts
+from tests.helpers import chat, texts
 
 pytestmark = pytest.mark.model
 

@@ -5,7 +5,7 @@ import pytest
 
 from safeshare.evaluation import load_examples, score
 from safeshare.settings import PROJECT_ROOT, get_settings
-from tests.conftest import REPORTS
+from tests.helpers import REPORTS
 
 pytestmark = pytest.mark.model
 

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from safeshare.settings import get_settings
-from tests.conftest import chat, texts
+from tests.helpers import chat, texts
 
 pytestmark = pytest.mark.model
 

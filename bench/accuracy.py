@@ -1,0 +1,245 @@
+"""Held-out accuracy: SafeShare's NLU pipeline against Rasa's default pipeline, same data.
+
+Scores tests/nlu_holdout/en.yml and zh.yml (never trained on) with `safeshare.evaluation.score`
+for two models, parsing in-process (`rasa.core.agent.load_agent`, no server):
+
+- ours: the shipped model, models/safeshare.tar.gz (`make train`);
+- default: the pipeline `rasa init` gives, copied from the commented block of the installed
+  Rasa's rasa/cli/initial_project/config.yml (so it is exactly what this Rasa version ships),
+  trained NLU-only on data/nlu with `rasa train nlu` into a temporary folder.
+
+Training time: each pipeline is also trained NLU-only the same way (same data, same machine,
+an empty Rasa cache in a temporary folder), so the two times compare like with like. The
+shipped model is not replaced.
+
+Usage:
+  python bench/accuracy.py [--timeout 2400] [--skip-our-training] [--keep]
+Writes bench/results/accuracy.json and prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import benchlib
+import yaml
+
+from safeshare.evaluation import Report, load_examples, score
+
+ROOT = benchlib.ROOT
+HOLDOUT = ROOT / "tests" / "nlu_holdout"
+LANGUAGES = ("en", "zh")
+EXPECTED_DEFAULT = [
+    "WhitespaceTokenizer",
+    "RegexFeaturizer",
+    "LexicalSyntacticFeaturizer",
+    "CountVectorsFeaturizer",
+    "CountVectorsFeaturizer",
+    "DIETClassifier",
+    "EntitySynonymMapper",
+    "ResponseSelector",
+    "FallbackClassifier",
+]
+
+
+def default_pipeline() -> list[dict[str, Any]]:
+    """The pipeline commented out in the installed Rasa's `rasa init` config, uncommented."""
+    import rasa
+
+    source = Path(rasa.__file__).parent / "cli" / "initial_project" / "config.yml"
+    lines = source.read_text(encoding="utf-8").splitlines()
+    start = lines.index("pipeline:") + 1
+    block: list[str] = []
+    for line in lines[start:]:
+        if not line.startswith("#"):
+            break
+        body = line[1:]
+        if body.lstrip().startswith(("-", "name:")) or body.startswith("     "):
+            block.append(body)
+    pipeline = yaml.safe_load("\n".join(block))
+    names = [component["name"] for component in pipeline]
+    if names != EXPECTED_DEFAULT:
+        raise SystemExit(f"unexpected default pipeline in {source}: {names}")
+    return pipeline
+
+
+def write_default_config(path: Path) -> dict[str, Any]:
+    config = {
+        "recipe": "default.v1",
+        "assistant_id": "bench-rasa-default",
+        "language": "en",
+        "pipeline": default_pipeline(),
+        "policies": [],
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return config
+
+
+def train_nlu(config: Path, out: Path, name: str, timeout: float) -> dict[str, Any]:
+    """`rasa train nlu` into `out` with a cache of its own (a cold, comparable training)."""
+    out.mkdir(parents=True, exist_ok=True)
+    env = benchlib.quiet_env({"RASA_CACHE_DIRECTORY": str(out / "cache")})
+    argv = [
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "nlu",
+        "--config",
+        str(config),
+        "--nlu",
+        "data/nlu",
+        "--domain",
+        "domain.yml",
+        "--out",
+        str(out),
+        "--fixed-model-name",
+        name,
+    ]
+    log = out / f"train-{name}.log"
+    print(f"training {name} NLU-only (log: {log}) ...", flush=True)
+    result = benchlib.run_timed(argv, cwd=ROOT, env=env, log=log, timeout=timeout)
+    if result["returncode"] != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+        raise SystemExit(f"`rasa train nlu` for {name} failed:\n{tail}")
+    model = next(out.glob(f"{name}*.tar.gz"))
+    result["model"] = str(model)
+    result["model_mib"] = benchlib.mib(model.stat().st_size)
+    print(f"  {name}: {result['seconds']} s, peak {result['peak_rss_mib']} MiB", flush=True)
+    return result
+
+
+async def score_model(model: Path) -> dict[str, Report]:
+    from rasa.core.agent import load_agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    # Rasa logs every parse (with its text) at debug level unless told otherwise.
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+    agent = await load_agent(model_path=str(model))
+    if not agent.is_ready():
+        raise SystemExit(f"could not load {model} (see the log above)")
+    reports: dict[str, Report] = {}
+    for language in LANGUAGES:
+        examples = load_examples(HOLDOUT / f"{language}.yml")
+        predictions: dict[str, str] = {}
+        for text, _label in examples:
+            if text not in predictions:
+                parsed = await agent.parse_message(text)
+                predictions[text] = (parsed.get("intent") or {}).get("name") or "None"
+        reports[language] = score(examples, predictions.__getitem__)
+    return reports
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    return {
+        "n": report.total,
+        "topic_accuracy": round(report.accuracy, 4),
+        "out_of_scope_recall": round(report.oos_recall, 4),
+        "in_scope_false_rejection": round(report.false_rejection, 4),
+        "worst_topics": [
+            {"intent": name, "accuracy": round(acc, 3), "n": n} for name, acc, n in report.worst()
+        ],
+        "top_confusions": [
+            {"label": a, "predicted": b, "count": c} for (a, b), c in report.confusions.most_common(8)
+        ],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--timeout", type=float, default=2400, help="seconds allowed for each training (default 2400)"
+    )
+    parser.add_argument(
+        "--skip-our-training", action="store_true", help="do not time an NLU-only training of our pipeline"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary models")
+    args = parser.parse_args()
+
+    from safeshare import launcher
+
+    os.chdir(ROOT)  # config.yml names the spaCy pipeline by a path relative to the project
+    if not launcher.MODEL.exists():
+        raise SystemExit("no trained model at models/safeshare.tar.gz: run `make train` first")
+    launcher.ensure_spacy()  # our config points SpacyNLP at build/spacy/safeshare_en
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="safeshare-bench-accuracy-"))
+    try:
+        default_config = work / "config-default.yml"
+        config = write_default_config(default_config)
+        trainings = {"default": train_nlu(default_config, work / "default", "default", args.timeout)}
+        if not args.skip_our_training:
+            trainings["ours"] = train_nlu(ROOT / "config.yml", work / "ours", "ours", args.timeout)
+
+        print("scoring the held-out sets in-process ...", flush=True)
+        reports = {
+            "ours": asyncio.run(score_model(launcher.MODEL)),
+            "default": asyncio.run(score_model(Path(trainings["default"]["model"]))),
+        }
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    rows = []
+    for language in LANGUAGES:
+        for pipeline in ("ours", "default"):
+            report = reports[pipeline][language]
+            train = trainings.get(pipeline)
+            rows.append(
+                [
+                    language,
+                    "SafeShare (models/safeshare.tar.gz)"
+                    if pipeline == "ours"
+                    else "Rasa default (`rasa init`)",
+                    report.total,
+                    f"{report.accuracy:.1%}",
+                    f"{report.oos_recall:.1%}",
+                    f"{report.false_rejection:.1%}",
+                    f"{train['seconds']:.0f} s" if train else "-",
+                ]
+            )
+    table = benchlib.markdown_table(
+        [
+            "lang",
+            "pipeline",
+            "n",
+            "topic accuracy",
+            "out-of-scope recall",
+            "in-scope false rejections",
+            "NLU training (wall)",
+        ],
+        rows,
+    )
+    print()
+    print(table)
+    print()
+    for pipeline in ("ours", "default"):
+        for language in LANGUAGES:
+            print(f"{pipeline} {language}: {reports[pipeline][language].summary()}")
+    path = benchlib.write_result(
+        "accuracy",
+        {
+            "default_config": config,
+            "training": {k: {key: v for key, v in t.items() if key != "model"} for k, t in trainings.items()},
+            "scores": {p: {lang: report_dict(r) for lang, r in by.items()} for p, by in reports.items()},
+            "table_markdown": table,
+            "seconds_total": round(time.monotonic() - started, 1),
+        },
+    )
+    print(f"\nwritten {path.relative_to(ROOT)} in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

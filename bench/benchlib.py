@@ -1,0 +1,306 @@
+"""What the benchmark scripts share: where results go, tables, process memory, and a private
+copy of the assistant (action server + Rasa server) started with safeshare.launcher.
+
+Why a private stack: a benchmark must be rerunnable on a quiet machine without anything else
+running, and must never touch the project's var/ or a developer's running assistant. Every
+stack here gets free ports, its own var/ in a temporary folder, its own secrets and, for the
+scaled variant, a fresh PostgreSQL database that is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+# A Redis database number nothing else in the project uses (tests and the scaled run use 0).
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+# ------------------------------------------------------------------------------ results
+
+
+def write_result(name: str, data: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = {"benchmark": name, "machine": machine(), **data}
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def machine() -> dict[str, Any]:
+    """Enough to tell a quiet-machine run from a smoke run on a busy one."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    memory = 0
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = int(line.split()[1]) * 1024
+    cpu = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu,
+        "memory_gib": round(memory / 2**30, 1),
+        "load_average_1_5_15_min": [round(x, 2) for x in load],
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    def cell(value: Any) -> str:
+        return str(value).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, int(round(q / 100 * len(ordered) + 0.5)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+# ------------------------------------------------------------------------------ memory
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc (no psutil needed)."""
+    tree = _children()
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo += tree.get(current, [])
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+    return total
+
+
+def mib(value: float) -> float:
+    return round(value / 2**20, 1)
+
+
+# ------------------------------------------------------------------------------ the stack
+
+
+@dataclass
+class Backend:
+    """Where a private stack keeps its state: the embedded set-up or PostgreSQL + Redis."""
+
+    name: str
+    database_url: str
+    tracker_db_url: str
+    redis_url: str = ""
+
+
+@contextlib.contextmanager
+def postgres_database(admin_url: str, prefix: str = "safeshare_bench") -> Iterator[str]:
+    """A fresh PostgreSQL database (migrations applied), dropped afterwards."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    from safeshare.db.migrate import upgrade
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def postgres_reachable(admin_url: str) -> str | None:
+    """None if PostgreSQL answers at `admin_url`, else why not."""
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(admin_url, future=True, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as error:  # noqa: BLE001 - any reason is reported, not raised
+        return f"{type(error).__name__}: {str(error).splitlines()[0]}"
+
+
+def redis_reachable(url: str) -> str | None:
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=3)
+        client.ping()
+        client.close()
+        return None
+    except Exception as error:  # noqa: BLE001 - any reason is reported, not raised
+        return f"{type(error).__name__}: {error}"
+
+
+@dataclass
+class RunningStack:
+    stack: Any  # safeshare.launcher.Stack
+    workdir: Path
+    token: str
+
+    @property
+    def rasa_url(self) -> str:
+        return self.stack.rasa_url
+
+    def pid(self, name: str) -> int:
+        return self.stack.processes[name].pid
+
+    def alive(self) -> dict[str, bool]:
+        return {name: p.poll() is None for name, p in self.stack.processes.items()}
+
+
+@contextlib.contextmanager
+def private_stack(
+    backend: Backend, workdir: Path | None = None, model: Path | None = None
+) -> Iterator[RunningStack]:
+    """Action server + Rasa server on free loopback ports, state in `backend`, logs in workdir."""
+    from safeshare import launcher
+    from safeshare.db.migrate import upgrade
+
+    model = model or launcher.MODEL
+    if not model.exists():
+        raise SystemExit(f"no trained model at {model}: run `make train` first")
+    own_dir = workdir is None
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="safeshare-bench-"))
+    var_dir = workdir / "var"
+    var_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(16)
+    ports = launcher.Ports.free()
+    env = launcher.stack_env(
+        ports,
+        {
+            "SAFESHARE_VAR_DIR": str(var_dir),
+            "DATABASE_URL": backend.database_url,
+            "TRACKER_DB_URL": backend.tracker_db_url,
+            "REDIS_URL": backend.redis_url,
+            "RASA_TOKEN": token,
+            "SAFESHARE_SECRET_KEY": secrets.token_urlsafe(32),
+            "SAFESHARE_LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": "WARNING",
+        },
+    )
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    upgrade(backend.database_url)
+    stack = launcher.Stack(ports, env)
+    try:
+        actions = stack.start("actions", launcher.actions_argv(ports), workdir / "actions.log")
+        launcher.wait_http(f"http://127.0.0.1:{ports.actions}/health", process=actions)
+        rasa = stack.start("rasa", launcher.rasa_argv(ports, token, model), workdir / "rasa.log")
+        launcher.wait_rasa_ready(stack.rasa_url, process=rasa)
+        yield RunningStack(stack, workdir, token)
+    finally:
+        stack.stop()
+        if own_dir:
+            import shutil
+
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def sqlite_backend(workdir: Path) -> Backend:
+    var_dir = workdir / "var"
+    return Backend(
+        name="embedded (SQLite, in-process locks)",
+        database_url=f"sqlite:///{var_dir / 'safeshare.db'}",
+        tracker_db_url=f"sqlite:///{var_dir / 'tracker.db'}",
+    )
+
+
+def quiet_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a `rasa` subprocess: no telemetry, no TensorFlow chatter."""
+    from safeshare.launcher import base_env
+
+    return base_env(extra)
+
+
+def run_timed(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    log: Path,
+    timeout: float,
+    sample_every: float = 0.25,
+) -> dict[str, Any]:
+    """Run a command; wall time, peak RSS of its process tree (sampled) and its exit code."""
+    started = time.monotonic()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            list(argv), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        peak = 0
+        try:
+            while process.poll() is None:
+                peak = max(peak, rss_bytes(process.pid))
+                if time.monotonic() - started > timeout:
+                    os.killpg(process.pid, 9)
+                    process.wait()
+                    raise TimeoutError(f"{argv[:4]} did not finish in {timeout:.0f} s (log: {log})")
+                time.sleep(sample_every)
+        except BaseException:
+            if process.poll() is None:
+                os.killpg(process.pid, 9)
+                process.wait()
+            raise
+    wall = time.monotonic() - started
+    return {"seconds": round(wall, 1), "peak_rss_mib": mib(peak), "returncode": process.returncode}

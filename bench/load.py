@@ -1,0 +1,355 @@
+"""Latency and throughput of the REST channel under 1, 20 and 100 concurrent simulated users.
+
+Each simulated user holds realistic multi-turn conversations (English or Cantonese/Chinese,
+alternating by user): greet, a topic question, 👍 feedback, another question, the start of the
+privacy-settings flow and its answer; then a new conversation under a new sender. Between
+messages a user "thinks" for a random time around --think seconds (seeded: the same schedule
+every run). Every request started within --duration seconds (or until --max-messages) counts.
+
+It starts its own stack with safeshare.launcher (action server + Rasa, free loopback ports, a
+temporary var/), once per set-up:
+- embedded: SQLite tracker store and inquiry database, in-process lock store;
+- scaled: a fresh PostgreSQL database for both (dropped afterwards) and the Redis lock store
+  (a spare Redis database, 14 by default). Skipped, saying why, if either is unreachable.
+
+Reported per level: messages, errors (transport errors, timeouts, non-200), empty replies,
+p50/p95/p99/max latency, messages per second, peak RSS of the Rasa and action-server processes.
+Targets (2 cores): p95 <= 150 ms at 20 users, >= 40 messages/s, no errors.
+
+Usage:
+  python bench/load.py [--levels 1,20,100] [--duration 30] [--think 0.5] [--max-messages N]
+                       [--setups embedded,scaled] [--postgres-admin-url URL] [--redis-url URL]
+Writes bench/results/load.json. Loopback traffic only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import benchlib
+import httpx
+
+ROOT = benchlib.ROOT
+
+SCRIPTS = {
+    "en": [
+        ("greet", "hi"),
+        ("question", "what is a deepfake?"),
+        ("feedback", "/feedback_helpful"),
+        ("question", "How do I complain to the privacy commissioner?"),
+        ("flow start", "how do I change my privacy settings"),
+        ("flow answer", '/inform{"platform":"whatsapp"}'),
+    ],
+    "zh": [
+        ("greet", "你好"),
+        ("question", "甚麼是深偽？"),
+        ("feedback", "/feedback_helpful"),
+        ("question", "點樣向私隱專員公署投訴？"),
+        ("flow start", "點樣改社交媒體嘅私隱設定？"),
+        ("flow answer", '/inform{"platform":"instagram"}'),
+    ],
+}
+TARGET_USERS, TARGET_P95_MS, TARGET_RATE = 20, 150.0, 40.0
+
+
+@dataclass
+class Level:
+    users: int
+    latencies: list[float] = field(default_factory=list)
+    by_step: dict[str, list[float]] = field(default_factory=dict)
+    errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)
+    empty: int = 0
+    conversations: int = 0
+    elapsed: float = 0.0
+    rss: dict[str, int] = field(default_factory=dict)
+
+    def record_error(self, kind: str) -> None:
+        self.errors += 1
+        self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
+
+    def summary(self) -> dict[str, Any]:
+        ms = [x * 1000 for x in self.latencies]
+        return {
+            "users": self.users,
+            "messages": len(ms) + self.errors,
+            "ok": len(ms),
+            "errors": self.errors,
+            "error_kinds": self.error_kinds,
+            "empty_replies": self.empty,
+            "conversations": self.conversations,
+            "seconds": round(self.elapsed, 1),
+            "messages_per_second": round((len(ms) + self.errors) / self.elapsed, 1) if self.elapsed else 0.0,
+            "p50_ms": round(benchlib.percentile(ms, 50), 1),
+            "p95_ms": round(benchlib.percentile(ms, 95), 1),
+            "p99_ms": round(benchlib.percentile(ms, 99), 1),
+            "max_ms": round(max(ms), 1) if ms else 0.0,
+            "p95_ms_by_step": {
+                step: round(benchlib.percentile([x * 1000 for x in values], 95), 1)
+                for step, values in self.by_step.items()
+            },
+            "peak_rss_mib": {name: benchlib.mib(value) for name, value in self.rss.items()},
+        }
+
+
+async def _user(
+    client: httpx.AsyncClient,
+    url: str,
+    level: Level,
+    index: int,
+    run_id: str,
+    deadline: float,
+    budget: list[int],
+    think: float,
+) -> None:
+    rng = random.Random(index)
+    language = "en" if index % 2 == 0 else "zh"
+    conversation = 0
+    while True:
+        sender = f"load-{run_id}-{level.users}u-{index}-{conversation}"
+        conversation += 1
+        level.conversations += 1
+        for step, text in SCRIPTS[language]:
+            if time.monotonic() >= deadline or budget[0] <= 0:
+                return
+            budget[0] -= 1
+            started = time.monotonic()
+            try:
+                response = await client.post(url, json={"sender": sender, "message": text})
+                took = time.monotonic() - started
+                if response.status_code != 200:
+                    level.record_error(f"HTTP {response.status_code}")
+                else:
+                    replies = response.json()
+                    level.latencies.append(took)
+                    level.by_step.setdefault(step, []).append(took)
+                    if not any(str(r.get("text") or "").strip() or r.get("custom") for r in replies):
+                        level.empty += 1
+            except httpx.HTTPError as error:
+                level.record_error(type(error).__name__)
+            if think > 0:
+                await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
+
+
+async def _sample_rss(stack: benchlib.RunningStack, level: Level, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        for name in ("rasa", "actions"):
+            level.rss[name] = max(level.rss.get(name, 0), benchlib.rss_bytes(stack.pid(name)))
+        try:
+            await asyncio.wait_for(stop.wait(), 0.5)
+        except asyncio.TimeoutError:
+            pass
+
+
+async def run_level(
+    stack: benchlib.RunningStack,
+    users: int,
+    duration: float,
+    think: float,
+    max_messages: int | None,
+    run_id: str,
+) -> Level:
+    level = Level(users)
+    url = f"{stack.rasa_url}/webhooks/rest/webhook"
+    limits = httpx.Limits(max_connections=users + 10, max_keepalive_connections=users + 10)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0), limits=limits) as client:
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(_sample_rss(stack, level, stop))
+        budget = [max_messages if max_messages else 10**9]
+        started = time.monotonic()
+        deadline = started + duration
+        await asyncio.gather(
+            *[_user(client, url, level, i, run_id, deadline, budget, think) for i in range(users)]
+        )
+        level.elapsed = time.monotonic() - started
+        stop.set()
+        await sampler
+    return level
+
+
+async def warm_up(stack: benchlib.RunningStack) -> list[str]:
+    """One conversation per language first (the first parse and first action call are slow);
+    also checks the scripts still do what they say (a reworded intent would skew the figures)."""
+    problems = []
+    async with httpx.AsyncClient(timeout=120) as client:
+        for language, script in SCRIPTS.items():
+            for step, text in script:
+                response = await client.post(
+                    f"{stack.rasa_url}/webhooks/rest/webhook",
+                    json={"sender": f"warmup-{language}", "message": text},
+                )
+                response.raise_for_status()
+                replies = response.json()
+                buttons = [b.get("payload", "") for r in replies for b in r.get("buttons") or []]
+                if not any(str(r.get("text") or "").strip() for r in replies):
+                    problems.append(f"{language} {step} {text!r}: no reply")
+                elif step == "flow start" and not any('"platform"' in p for p in buttons):
+                    problems.append(f"{language} {step} {text!r}: no platform question")
+    for problem in problems:
+        print(f"  warning: the script did not go as planned: {problem}", flush=True)
+    return problems
+
+
+def run_setup(
+    name: str, backend: benchlib.Backend, workdir: Path, args: argparse.Namespace, run_id: str
+) -> dict[str, Any]:
+    print(f"\n== {name}: {backend.name}", flush=True)
+    started = time.monotonic()
+    with benchlib.private_stack(backend, workdir=workdir) as stack:
+        startup = time.monotonic() - started
+        print(f"stack ready in {startup:.0f} s (Rasa at {stack.rasa_url})", flush=True)
+        problems = asyncio.run(warm_up(stack))
+        idle = {n: benchlib.mib(benchlib.rss_bytes(stack.pid(n))) for n in ("rasa", "actions")}
+        levels = []
+        for users in args.levels:
+            level = asyncio.run(run_level(stack, users, args.duration, args.think, args.max_messages, run_id))
+            summary = level.summary()
+            levels.append(summary)
+            print(
+                f"  {users:>3} users: {summary['messages']} msgs, "
+                f"{summary['messages_per_second']} msg/s, p50 {summary['p50_ms']} ms, "
+                f"p95 {summary['p95_ms']} ms, p99 {summary['p99_ms']} ms, "
+                f"errors {summary['errors']}, empty {summary['empty_replies']}",
+                flush=True,
+            )
+        alive = stack.alive()
+    return {
+        "backend": backend.name,
+        "startup_seconds": round(startup, 1),
+        "idle_rss_mib_after_warmup": idle,
+        "script_problems": problems,
+        "levels": levels,
+        "processes_alive_at_end": alive,
+    }
+
+
+def verdict(setup: dict[str, Any]) -> dict[str, Any]:
+    levels = setup["levels"]
+    at_target = next((lv for lv in levels if lv["users"] == TARGET_USERS), None)
+    best_rate = max((lv["messages_per_second"] for lv in levels), default=0.0)
+    errors = sum(lv["errors"] for lv in levels)
+    return {
+        f"p95_at_{TARGET_USERS}_users_ms": at_target["p95_ms"] if at_target else None,
+        "p95_target_met": bool(at_target and at_target["p95_ms"] <= TARGET_P95_MS),
+        "best_messages_per_second": best_rate,
+        "rate_target_met": best_rate >= TARGET_RATE,
+        "errors": errors,
+        "errors_target_met": errors == 0,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", default="1,20,100", type=lambda s: [int(x) for x in s.split(",") if x])
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per level")
+    parser.add_argument(
+        "--think", type=float, default=0.5, help="mean seconds a user waits between messages (0: closed loop)"
+    )
+    parser.add_argument("--max-messages", type=int, default=None, help="cap per level")
+    parser.add_argument("--setups", default="embedded,scaled", type=lambda s: [x for x in s.split(",") if x])
+    parser.add_argument("--postgres-admin-url", default=benchlib.DEFAULT_POSTGRES_ADMIN_URL)
+    parser.add_argument("--redis-url", default=benchlib.DEFAULT_REDIS_URL)
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    run_id = f"{int(time.time())}"
+    results: dict[str, Any] = {
+        "parameters": {
+            "levels": args.levels,
+            "duration_seconds": args.duration,
+            "think_seconds": args.think,
+            "max_messages": args.max_messages,
+            "scripts": SCRIPTS,
+        },
+        "setups": {},
+        "skipped": {},
+    }
+    for name in args.setups:
+        with ExitStack() as cleanup:
+            workdir = Path(
+                cleanup.enter_context(tempfile.TemporaryDirectory(prefix=f"safeshare-bench-load-{name}-"))
+            )
+            if name == "embedded":
+                backend = benchlib.sqlite_backend(workdir)
+            elif name == "scaled":
+                why = benchlib.postgres_reachable(args.postgres_admin_url) or benchlib.redis_reachable(
+                    args.redis_url
+                )
+                if why:
+                    print(f"\n== scaled: skipped ({why})", flush=True)
+                    results["skipped"][name] = why
+                    continue
+                url = cleanup.enter_context(benchlib.postgres_database(args.postgres_admin_url))
+                backend = benchlib.Backend("PostgreSQL + Redis lock store", url, url, args.redis_url)
+            else:
+                raise SystemExit(f"unknown set-up {name!r} (embedded, scaled)")
+            setup = run_setup(name, backend, workdir, args, run_id)
+            setup["verdict"] = verdict(setup)
+            results["setups"][name] = setup
+
+    rows = []
+    for name, setup in results["setups"].items():
+        for lv in setup["levels"]:
+            rss = lv["peak_rss_mib"]
+            rows.append(
+                [
+                    name,
+                    lv["users"],
+                    lv["messages"],
+                    lv["messages_per_second"],
+                    lv["p50_ms"],
+                    lv["p95_ms"],
+                    lv["p99_ms"],
+                    lv["max_ms"],
+                    lv["errors"],
+                    lv["empty_replies"],
+                    rss.get("rasa", 0),
+                    rss.get("actions", 0),
+                ]
+            )
+    table = benchlib.markdown_table(
+        [
+            "set-up",
+            "users",
+            "messages",
+            "msg/s",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "max ms",
+            "errors",
+            "empty",
+            "Rasa RSS MiB",
+            "actions RSS MiB",
+        ],
+        rows,
+    )
+    print(f"\nthink time {args.think} s (mean), {args.duration:.0f} s per level\n")
+    print(table)
+    for name, setup in results["setups"].items():
+        v = setup["verdict"]
+        print(
+            f"{name}: p95 at {TARGET_USERS} users {v[f'p95_at_{TARGET_USERS}_users_ms']} ms "
+            f"({'met' if v['p95_target_met'] else 'MISSED'} <= {TARGET_P95_MS:.0f}); "
+            f"best {v['best_messages_per_second']} msg/s "
+            f"({'met' if v['rate_target_met'] else 'MISSED'} >= {TARGET_RATE:.0f}); "
+            f"errors {v['errors']} ({'met' if v['errors_target_met'] else 'MISSED'})"
+        )
+    results["table_markdown"] = table
+    results["seconds_total"] = round(time.monotonic() - started, 1)
+    path = benchlib.write_result("load", results)
+    print(f"\nwritten {path.relative_to(ROOT)} in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

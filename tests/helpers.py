@@ -1,0 +1,28 @@
+"""Helpers shared by the tests (no side effects: conftest.py sets up the environment).
+
+Import these from `tests.helpers`, never from `tests.conftest`: importing conftest by name would
+run it a second time as another module.
+"""
+
+from __future__ import annotations
+
+from safeshare import launcher
+
+# Measurements printed at the end of the run (held-out scores and the like).
+REPORTS: list[str] = []
+
+
+def chat(stack: launcher.Stack, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
+    """Send one message over the REST channel; the bot's replies."""
+    import httpx
+
+    body: dict = {"sender": sender, "message": text}
+    if metadata:
+        body["metadata"] = metadata
+    response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
+    response.raise_for_status()
+    return response.json()
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(str(r.get("text", "")) for r in replies)
