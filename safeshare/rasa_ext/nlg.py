@@ -36,3 +36,18 @@ class LanguageAwareNLG(TemplatedNaturalLanguageGenerator):
         chosen = kwargs.get("language")
         slots["language"] = chosen if chosen in SUPPORTED else effective(slots)
         return self.generate_from_slots(utter_action, slots, output_channel, **kwargs)
+
+    def _fill_response(
+        self, response: dict[str, Any], filled_slots: dict[str, Any] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Fill placeholders in the text only.
+
+        Button payloads such as `/inform{"platform":"x"}` are JSON, not templates: Rasa's
+        interpolator fails on every one and logs the failure with a traceback (slow, and the log
+        could carry what the user typed). Buttons are passed through as written.
+        """
+        buttons = response.pop("buttons", None)
+        filled = super()._fill_response(response, filled_slots, **kwargs)
+        if buttons is not None:
+            filled["buttons"] = buttons
+        return filled

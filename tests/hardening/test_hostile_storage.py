@@ -34,12 +34,6 @@ def test_no_identifier_is_stored(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Rasa's NLG logs an ERROR with the slot values for every "
-    'button payload like /inform{"platform":"x"} it fails to interpolate '
-    "(unredacted: a slot set from hostile input, e.g. an email, reaches the log)",
-)
 def test_no_identifier_in_the_server_logs(rest_run: tuple[ChannelRun, ChannelRun], run_dir) -> None:
     logs = "\n".join(
         p.read_text(encoding="utf-8", errors="replace") for p in (run_dir / "logs").glob("*.log")
