@@ -32,8 +32,8 @@ os.environ.pop("REDIS_URL", None)
 os.environ.pop("TELEGRAM_BOT_TOKEN", None)
 
 from safeshare import launcher  # noqa: E402
-from tests.helpers import REPORTS  # noqa: E402
 from safeshare.settings import get_settings  # noqa: E402
+from tests.helpers import REPORTS  # noqa: E402
 
 
 @pytest.fixture(scope="session")

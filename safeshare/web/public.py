@@ -86,7 +86,9 @@ def demo() -> Response:
         version = asset_version()
     except FileNotFoundError:
         version = ""
-    html = render_template("demo.html", rasa_url=settings.rasa_public_url, widget_version=version, nonce=nonce)
+    html = render_template(
+        "demo.html", rasa_url=settings.rasa_public_url, widget_version=version, nonce=nonce
+    )
     response = make_response(html)
     response.headers["Content-Security-Policy"] = demo_csp(settings.rasa_public_url, nonce)
     response.headers["Cache-Control"] = "no-store"  # the nonce must be new on every load

@@ -23,8 +23,8 @@ from safeshare.db import repository
 from safeshare.db.session import engine_for, session_scope
 from safeshare.settings import PROJECT_ROOT, get_settings
 from safeshare.web import accounts
-from tests.helpers import chat, texts
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.helpers import chat, texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.slow]
 

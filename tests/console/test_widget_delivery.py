@@ -18,8 +18,8 @@ from safeshare.db.session import engine_for, session_scope
 from safeshare.settings import get_settings
 from safeshare.web import accounts
 from safeshare.web.app import create_app
-from tests.helpers import chat, texts
 from tests.console.conftest import PASSWORD, Console
+from tests.helpers import chat, texts
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
