@@ -72,12 +72,17 @@ def default_pipeline() -> list[dict[str, Any]]:
     return pipeline
 
 
-def write_default_config(path: Path) -> dict[str, Any]:
+def write_default_config(path: Path, epochs: int | None = None) -> dict[str, Any]:
+    pipeline = default_pipeline()
+    if epochs:  # smoke runs only: then it is no longer exactly the default pipeline
+        for component in pipeline:
+            if "epochs" in component:
+                component["epochs"] = epochs
     config = {
         "recipe": "default.v1",
         "assistant_id": "bench-rasa-default",
         "language": "en",
-        "pipeline": default_pipeline(),
+        "pipeline": pipeline,
         "policies": [],
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -165,7 +170,15 @@ def main() -> int:
         "--skip-our-training", action="store_true", help="do not time an NLU-only training of our pipeline"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary models")
+    parser.add_argument(
+        "--default-epochs",
+        type=int,
+        default=None,
+        help="smoke runs only: train the default pipeline's DIET/ResponseSelector for N epochs "
+        "instead of the shipped 100 (its scores are then not the default's)",
+    )
     args = parser.parse_args()
+    benchlib.exit_on_sigterm()
 
     from safeshare import launcher
 
@@ -177,7 +190,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="safeshare-bench-accuracy-"))
     try:
         default_config = work / "config-default.yml"
-        config = write_default_config(default_config)
+        config = write_default_config(default_config, args.default_epochs)
         trainings = {"default": train_nlu(default_config, work / "default", "default", args.timeout)}
         if not args.skip_our_training:
             trainings["ours"] = train_nlu(ROOT / "config.yml", work / "ours", "ours", args.timeout)
@@ -201,7 +214,8 @@ def main() -> int:
                     language,
                     "SafeShare (models/safeshare.tar.gz)"
                     if pipeline == "ours"
-                    else "Rasa default (`rasa init`)",
+                    else "Rasa default (`rasa init`)"
+                    + (f" (epochs {args.default_epochs}, NOT the default)" if args.default_epochs else ""),
                     report.total,
                     f"{report.accuracy:.1%}",
                     f"{report.oos_recall:.1%}",
@@ -231,6 +245,7 @@ def main() -> int:
         "accuracy",
         {
             "default_config": config,
+            "default_epochs_overridden": args.default_epochs,
             "training": {k: {key: v for key, v in t.items() if key != "model"} for k, t in trainings.items()},
             "scores": {p: {lang: report_dict(r) for lang, r in by.items()} for p, by in reports.items()},
             "table_markdown": table,

@@ -14,13 +14,14 @@ import json
 import os
 import platform
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,12 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 # ------------------------------------------------------------------------------ results
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM (`timeout`, a CI limit, run_all.py) into SystemExit, so that the `finally`
+    blocks run: the stack is stopped and a training child is killed, not orphaned."""
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
 
 
 def write_result(name: str, data: dict[str, Any]) -> Path:
@@ -121,6 +128,19 @@ def rss_bytes(pid: int) -> int:
     return total
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its descendants so far, from /proc."""
+    tree = _children()
+    ticks, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo += tree.get(current, [])
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def mib(value: float) -> float:
     return round(value / 2**20, 1)
 
@@ -136,6 +156,8 @@ class Backend:
     database_url: str
     tracker_db_url: str
     redis_url: str = ""
+    # Rasa processes sharing the stores; more than one needs the Redis lock store.
+    replicas: int = 1
 
 
 @contextlib.contextmanager
@@ -199,9 +221,15 @@ class RunningStack:
     workdir: Path
     token: str
 
+    rasa_urls: list[str] = field(default_factory=list)
+
     @property
     def rasa_url(self) -> str:
         return self.stack.rasa_url
+
+    @property
+    def rasa_names(self) -> list[str]:
+        return [name for name in self.stack.processes if name.startswith("rasa")]
 
     def pid(self, name: str) -> int:
         return self.stack.processes[name].pid
@@ -241,14 +269,22 @@ def private_stack(
         },
     )
     env.pop("TELEGRAM_BOT_TOKEN", None)
+    if backend.replicas > 1 and not backend.redis_url:
+        raise ValueError("several Rasa replicas need the Redis lock store (redis_url)")
     upgrade(backend.database_url)
     stack = launcher.Stack(ports, env)
     try:
         actions = stack.start("actions", launcher.actions_argv(ports), workdir / "actions.log")
         launcher.wait_http(f"http://127.0.0.1:{ports.actions}/health", process=actions)
-        rasa = stack.start("rasa", launcher.rasa_argv(ports, token, model), workdir / "rasa.log")
-        launcher.wait_rasa_ready(stack.rasa_url, process=rasa)
-        yield RunningStack(stack, workdir, token)
+        started = []
+        for index in range(backend.replicas):
+            name = "rasa" if index == 0 else f"rasa-{index + 1}"
+            own = ports if index == 0 else replace(ports, rasa=launcher.free_port())
+            process = stack.start(name, launcher.rasa_argv(own, token, model), workdir / f"{name}.log")
+            started.append((f"http://127.0.0.1:{own.rasa}", process))
+        for url, process in started:  # started together, ready one by one
+            launcher.wait_rasa_ready(url, process=process)
+        yield RunningStack(stack, workdir, token, [url for url, _ in started])
     finally:
         stack.stop()
         if own_dir:

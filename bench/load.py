@@ -8,9 +8,13 @@ every run). Every request started within --duration seconds (or until --max-mess
 
 It starts its own stack with safeshare.launcher (action server + Rasa, free loopback ports, a
 temporary var/), once per set-up:
-- embedded: SQLite tracker store and inquiry database, in-process lock store;
+- embedded: SQLite tracker store and inquiry database, in-process lock store, one Rasa;
 - scaled: a fresh PostgreSQL database for both (dropped afterwards) and the Redis lock store
-  (a spare Redis database, 14 by default). Skipped, saying why, if either is unreachable.
+  (a spare Redis database, 14 by default), one Rasa;
+- scaled-2: the same with two Rasa processes, messages sent to them in turn (any replica may
+  serve any conversation: that is what the shared tracker and lock stores are for). One Rasa
+  process handles messages on one event loop, so this is how a second core gets used.
+The scaled set-ups are skipped, saying why, if PostgreSQL or Redis is unreachable.
 
 Reported per level: messages, errors (transport errors, timeouts, non-200), empty replies,
 p50/p95/p99/max latency, messages per second, peak RSS of the Rasa and action-server processes.
@@ -18,7 +22,7 @@ Targets (2 cores): p95 <= 150 ms at 20 users, >= 40 messages/s, no errors.
 
 Usage:
   python bench/load.py [--levels 1,20,100] [--duration 30] [--think 0.5] [--max-messages N]
-                       [--setups embedded,scaled] [--postgres-admin-url URL] [--redis-url URL]
+                       [--setups embedded,scaled,scaled-2] [--postgres-admin-url URL] [--redis-url URL]
 Writes bench/results/load.json. Loopback traffic only.
 """
 
@@ -72,6 +76,7 @@ class Level:
     conversations: int = 0
     elapsed: float = 0.0
     rss: dict[str, int] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
 
     def record_error(self, kind: str) -> None:
         self.errors += 1
@@ -93,17 +98,26 @@ class Level:
             "p95_ms": round(benchlib.percentile(ms, 95), 1),
             "p99_ms": round(benchlib.percentile(ms, 99), 1),
             "max_ms": round(max(ms), 1) if ms else 0.0,
+            "p50_ms_by_step": {
+                step: round(benchlib.percentile([x * 1000 for x in values], 50), 1)
+                for step, values in self.by_step.items()
+            },
             "p95_ms_by_step": {
                 step: round(benchlib.percentile([x * 1000 for x in values], 95), 1)
                 for step, values in self.by_step.items()
             },
             "peak_rss_mib": {name: benchlib.mib(value) for name, value in self.rss.items()},
+            # Where the time goes: CPU spent per message by the Rasa process(es) and the action
+            # server (2 cores = at most 2000 ms of CPU per second).
+            "cpu_ms_per_message": {
+                name: round(1000 * seconds / len(ms), 1) if ms else 0.0 for name, seconds in self.cpu.items()
+            },
         }
 
 
 async def _user(
     client: httpx.AsyncClient,
-    url: str,
+    urls: list[str],
     level: Level,
     index: int,
     run_id: str,
@@ -122,6 +136,8 @@ async def _user(
             if time.monotonic() >= deadline or budget[0] <= 0:
                 return
             budget[0] -= 1
+            # Every message to the next replica: any of them may serve any conversation.
+            url = urls[budget[0] % len(urls)]
             started = time.monotonic()
             try:
                 response = await client.post(url, json={"sender": sender, "message": text})
@@ -142,12 +158,20 @@ async def _user(
 
 async def _sample_rss(stack: benchlib.RunningStack, level: Level, stop: asyncio.Event) -> None:
     while not stop.is_set():
-        for name in ("rasa", "actions"):
-            level.rss[name] = max(level.rss.get(name, 0), benchlib.rss_bytes(stack.pid(name)))
+        rasa = sum(benchlib.rss_bytes(stack.pid(name)) for name in stack.rasa_names)
+        level.rss["rasa"] = max(level.rss.get("rasa", 0), rasa)
+        level.rss["actions"] = max(level.rss.get("actions", 0), benchlib.rss_bytes(stack.pid("actions")))
         try:
             await asyncio.wait_for(stop.wait(), 0.5)
         except asyncio.TimeoutError:
             pass
+
+
+def _cpu(stack: benchlib.RunningStack) -> dict[str, float]:
+    return {
+        "rasa": sum(benchlib.cpu_seconds(stack.pid(name)) for name in stack.rasa_names),
+        "actions": benchlib.cpu_seconds(stack.pid("actions")),
+    }
 
 
 async def run_level(
@@ -159,18 +183,20 @@ async def run_level(
     run_id: str,
 ) -> Level:
     level = Level(users)
-    url = f"{stack.rasa_url}/webhooks/rest/webhook"
+    urls = [f"{url}/webhooks/rest/webhook" for url in stack.rasa_urls]
     limits = httpx.Limits(max_connections=users + 10, max_keepalive_connections=users + 10)
     async with httpx.AsyncClient(timeout=httpx.Timeout(30.0), limits=limits) as client:
         stop = asyncio.Event()
         sampler = asyncio.create_task(_sample_rss(stack, level, stop))
         budget = [max_messages if max_messages else 10**9]
+        cpu_before = _cpu(stack)
         started = time.monotonic()
         deadline = started + duration
         await asyncio.gather(
-            *[_user(client, url, level, i, run_id, deadline, budget, think) for i in range(users)]
+            *[_user(client, urls, level, i, run_id, deadline, budget, think) for i in range(users)]
         )
         level.elapsed = time.monotonic() - started
+        level.cpu = {name: after - cpu_before[name] for name, after in _cpu(stack).items()}
         stop.set()
         await sampler
     return level
@@ -208,7 +234,7 @@ def run_setup(
         startup = time.monotonic() - started
         print(f"stack ready in {startup:.0f} s (Rasa at {stack.rasa_url})", flush=True)
         problems = asyncio.run(warm_up(stack))
-        idle = {n: benchlib.mib(benchlib.rss_bytes(stack.pid(n))) for n in ("rasa", "actions")}
+        idle = {n: benchlib.mib(benchlib.rss_bytes(stack.pid(n))) for n in [*stack.rasa_names, "actions"]}
         levels = []
         for users in args.levels:
             level = asyncio.run(run_level(stack, users, args.duration, args.think, args.max_messages, run_id))
@@ -255,10 +281,13 @@ def main() -> int:
         "--think", type=float, default=0.5, help="mean seconds a user waits between messages (0: closed loop)"
     )
     parser.add_argument("--max-messages", type=int, default=None, help="cap per level")
-    parser.add_argument("--setups", default="embedded,scaled", type=lambda s: [x for x in s.split(",") if x])
+    parser.add_argument(
+        "--setups", default="embedded,scaled,scaled-2", type=lambda s: [x for x in s.split(",") if x]
+    )
     parser.add_argument("--postgres-admin-url", default=benchlib.DEFAULT_POSTGRES_ADMIN_URL)
     parser.add_argument("--redis-url", default=benchlib.DEFAULT_REDIS_URL)
     args = parser.parse_args()
+    benchlib.exit_on_sigterm()
 
     started = time.monotonic()
     run_id = f"{int(time.time())}"
@@ -280,18 +309,22 @@ def main() -> int:
             )
             if name == "embedded":
                 backend = benchlib.sqlite_backend(workdir)
-            elif name == "scaled":
+            elif name in ("scaled", "scaled-2"):
                 why = benchlib.postgres_reachable(args.postgres_admin_url) or benchlib.redis_reachable(
                     args.redis_url
                 )
                 if why:
-                    print(f"\n== scaled: skipped ({why})", flush=True)
+                    print(f"\n== {name}: skipped ({why})", flush=True)
                     results["skipped"][name] = why
                     continue
                 url = cleanup.enter_context(benchlib.postgres_database(args.postgres_admin_url))
-                backend = benchlib.Backend("PostgreSQL + Redis lock store", url, url, args.redis_url)
+                replicas = 2 if name == "scaled-2" else 1
+                label = "PostgreSQL + Redis lock store" + (
+                    f", {replicas} Rasa replicas" if replicas > 1 else ""
+                )
+                backend = benchlib.Backend(label, url, url, args.redis_url, replicas)
             else:
-                raise SystemExit(f"unknown set-up {name!r} (embedded, scaled)")
+                raise SystemExit(f"unknown set-up {name!r} (embedded, scaled, scaled-2)")
             setup = run_setup(name, backend, workdir, args, run_id)
             setup["verdict"] = verdict(setup)
             results["setups"][name] = setup
@@ -300,6 +333,7 @@ def main() -> int:
     for name, setup in results["setups"].items():
         for lv in setup["levels"]:
             rss = lv["peak_rss_mib"]
+            cpu = lv["cpu_ms_per_message"]
             rows.append(
                 [
                     name,
@@ -314,6 +348,8 @@ def main() -> int:
                     lv["empty_replies"],
                     rss.get("rasa", 0),
                     rss.get("actions", 0),
+                    cpu.get("rasa", 0),
+                    cpu.get("actions", 0),
                 ]
             )
     table = benchlib.markdown_table(
@@ -330,6 +366,8 @@ def main() -> int:
             "empty",
             "Rasa RSS MiB",
             "actions RSS MiB",
+            "Rasa CPU ms/msg",
+            "actions CPU ms/msg",
         ],
         rows,
     )

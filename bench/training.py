@@ -31,6 +31,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=2400, help="seconds allowed (default 2400)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary model and log")
     args = parser.parse_args()
+    benchlib.exit_on_sigterm()
 
     from safeshare import launcher
 
