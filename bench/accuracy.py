@@ -12,8 +12,12 @@ Training time: each pipeline is also trained NLU-only the same way (same data, s
 an empty Rasa cache in a temporary folder), so the two times compare like with like. The
 shipped model is not replaced.
 
+The default pipeline's DIET trains for 100 epochs, which takes 40-90 min on 2 cores. With
+`--default-dir DIR` its model and training figures are kept in DIR and reused by later runs
+(delete DIR to retrain), so our pipeline can be re-scored against the same default model.
+
 Usage:
-  python bench/accuracy.py [--timeout 2400] [--skip-our-training] [--keep]
+  python bench/accuracy.py [--timeout 7200] [--skip-our-training] [--keep] [--default-dir DIR]
 Writes bench/results/accuracy.json and prints a markdown table.
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import shutil
@@ -123,6 +128,35 @@ def train_nlu(config: Path, out: Path, name: str, timeout: float) -> dict[str, A
     return result
 
 
+def default_training(args: argparse.Namespace, config: Path, work: Path) -> dict[str, Any]:
+    """Train the default pipeline, or reuse the one kept in --default-dir (same config only)."""
+    if not args.default_dir:
+        return train_nlu(config, work / "default", "default", args.timeout)
+    keep = Path(args.default_dir).resolve()
+    record = keep / "training.json"
+    wanted = yaml.safe_load(config.read_text(encoding="utf-8"))
+    if record.exists():
+        saved = json.loads(record.read_text(encoding="utf-8"))
+        if saved.get("config") == wanted and Path(saved["model"]).exists():
+            print(f"reusing the default model trained {saved['trained_at']} in {keep}", flush=True)
+            return saved["training"]
+        print(f"{record} is for another config or lost its model: training again", flush=True)
+    training = train_nlu(config, keep, "default", args.timeout)
+    record.write_text(
+        json.dumps(
+            {
+                "config": wanted,
+                "model": training["model"],
+                "trained_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                "training": training,
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    return training
+
+
 async def score_model(model: Path) -> dict[str, Report]:
     from rasa.core.agent import load_agent
     from rasa.utils.common import configure_logging_and_warnings
@@ -164,7 +198,7 @@ def report_dict(report: Report) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--timeout", type=float, default=2400, help="seconds allowed for each training (default 2400)"
+        "--timeout", type=float, default=7200, help="seconds allowed for each training (default 7200)"
     )
     parser.add_argument(
         "--skip-our-training", action="store_true", help="do not time an NLU-only training of our pipeline"
@@ -177,13 +211,25 @@ def main() -> int:
         help="smoke runs only: train the default pipeline's DIET/ResponseSelector for N epochs "
         "instead of the shipped 100 (its scores are then not the default's)",
     )
+    parser.add_argument(
+        "--default-dir",
+        default=None,
+        help="keep the default pipeline's model and training figures in DIR and reuse them when present",
+    )
+    parser.add_argument(
+        "--only-train-default",
+        action="store_true",
+        help="with --default-dir: train the default pipeline there and stop (no scoring)",
+    )
     args = parser.parse_args()
     benchlib.exit_on_sigterm()
+    if args.only_train_default and not args.default_dir:
+        parser.error("--only-train-default needs --default-dir")
 
     from safeshare import launcher
 
     os.chdir(ROOT)  # config.yml names the spaCy pipeline by a path relative to the project
-    if not launcher.MODEL.exists():
+    if not launcher.MODEL.exists() and not args.only_train_default:
         raise SystemExit("no trained model at models/safeshare.tar.gz: run `make train` first")
     launcher.ensure_spacy()  # our config points SpacyNLP at build/spacy/safeshare_en
     started = time.monotonic()
@@ -191,7 +237,10 @@ def main() -> int:
     try:
         default_config = work / "config-default.yml"
         config = write_default_config(default_config, args.default_epochs)
-        trainings = {"default": train_nlu(default_config, work / "default", "default", args.timeout)}
+        trainings = {"default": default_training(args, default_config, work)}
+        if args.only_train_default:
+            print(f"default model kept in {args.default_dir}")
+            return 0
         if not args.skip_our_training:
             trainings["ours"] = train_nlu(ROOT / "config.yml", work / "ours", "ours", args.timeout)
 

@@ -23,6 +23,7 @@ Targets (2 cores): p95 <= 150 ms at 20 users, >= 40 messages/s, no errors.
 Usage:
   python bench/load.py [--levels 1,20,100] [--duration 30] [--think 0.5] [--max-messages N]
                        [--setups embedded,scaled,scaled-2] [--postgres-admin-url URL] [--redis-url URL]
+                       [--keep-logs DIR]
 Writes bench/results/load.json. Loopback traffic only.
 """
 
@@ -286,6 +287,9 @@ def main() -> int:
     )
     parser.add_argument("--postgres-admin-url", default=benchlib.DEFAULT_POSTGRES_ADMIN_URL)
     parser.add_argument("--redis-url", default=benchlib.DEFAULT_REDIS_URL)
+    parser.add_argument(
+        "--keep-logs", default=None, help="keep each set-up's logs and SQLite files under DIR/<set-up>"
+    )
     args = parser.parse_args()
     benchlib.exit_on_sigterm()
 
@@ -304,9 +308,13 @@ def main() -> int:
     }
     for name in args.setups:
         with ExitStack() as cleanup:
-            workdir = Path(
-                cleanup.enter_context(tempfile.TemporaryDirectory(prefix=f"safeshare-bench-load-{name}-"))
-            )
+            if args.keep_logs:
+                workdir = Path(args.keep_logs) / name
+                workdir.mkdir(parents=True, exist_ok=True)
+            else:
+                workdir = Path(
+                    cleanup.enter_context(tempfile.TemporaryDirectory(prefix=f"safeshare-bench-load-{name}-"))
+                )
             if name == "embedded":
                 backend = benchlib.sqlite_backend(workdir)
             elif name in ("scaled", "scaled-2"):
