@@ -1,0 +1,106 @@
+"""What Rasa does when the action server cannot be reached.
+
+Rasa's `RemoteAction.run` turns a failed call into an exception, and the message processor logs it
+and drops the action's events: the user gets no reply at all, and a conversation that starts while
+the action server is down loses its `action_session_start` (so its first question is answered by
+the fallback). This module wraps `RemoteAction.run` (there is no configuration hook for it):
+
+- a connection that could not be made, or broke before the request was written, is tried once
+  more (under load aiohttp sometimes reuses a keep-alive connection the server is closing);
+  a request that may have reached the action server is not repeated, so nothing runs twice;
+- `action_session_start` falls back to Rasa's built-in session start (new session, language and
+  other slots carried over); waiting staff answers are delivered at the next session instead;
+- any other custom action answers with `utter_error` (try again in a minute; 999),
+  in the user's language, instead of silence.
+
+A 400 from the action server (an action rejecting its execution, e.g. a form validation) is not a
+failure of the server and is passed on unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+from rasa.core.actions import action as rasa_action
+from rasa.core.actions.action import ActionExecutionRejection, ActionSessionStart, RemoteAction
+from rasa.shared.core.events import Event
+from rasa.shared.exceptions import RasaException
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = "utter_error"
+# Used only if the domain has lost the response: English and Chinese, 999 first.
+LAST_RESORT = (
+    "If anyone is in immediate danger, call 999. Sorry, part of SafeShare is not working right now, "
+    "so I could not finish that. Please try again in a few minutes.\n"
+    "如有人身處即時危險，請致電999。抱歉，SafeShare 部分服務暫時未能運作，請稍後再試。"
+)
+_SAFE_TO_RETRY = (aiohttp.ClientConnectorError, aiohttp.ClientOSError)
+_installed = False
+
+
+def _cause(error: BaseException) -> BaseException | None:
+    return error.__cause__ or error.__context__
+
+
+def _not_sent(error: BaseException) -> bool:
+    """True when the request never reached the action server (so running it again is safe)."""
+    cause = _cause(error)
+    if isinstance(cause, aiohttp.ServerDisconnectedError):
+        return False  # the server may have run the action before it went away
+    return isinstance(cause, _SAFE_TO_RETRY)
+
+
+async def _run_resiliently(
+    self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any
+) -> list[Event]:
+    try:
+        try:
+            return await _original_run(self, output_channel, nlg, tracker, domain)
+        except ActionExecutionRejection:
+            raise
+        except RasaException as error:
+            if not _not_sent(error):
+                raise
+            logger.warning("action server connection failed for %s; trying once more", self.name())
+            return await _original_run(self, output_channel, nlg, tracker, domain)
+    except ActionExecutionRejection:
+        raise
+    except RasaException as error:
+        return await _degraded(self, error, output_channel, nlg, tracker, domain)
+
+
+async def _degraded(
+    self: RemoteAction, error: RasaException, output_channel: Any, nlg: Any, tracker: Any, domain: Any
+) -> list[Event]:
+    cause = _cause(error)
+    logger.error(
+        "custom action %s failed (%s%s); answering without it",
+        self.name(),
+        type(error).__name__,
+        f" from {type(cause).__name__}" if cause else "",
+    )
+    if self.name() == ActionSessionStart().name():
+        return await ActionSessionStart().run(output_channel, nlg, tracker, domain)
+    channel = output_channel.name() if output_channel is not None else None
+    message = None
+    try:
+        message = await nlg.generate(UNAVAILABLE, tracker, channel)
+    except Exception:  # the apology must not fail in its turn
+        logger.exception("could not render %s", UNAVAILABLE)
+    if not message:
+        message = {"text": LAST_RESORT}
+    return [rasa_action.create_bot_utterance(message)]
+
+
+_original_run = RemoteAction.run
+
+
+def install() -> None:
+    """Wrap `RemoteAction.run` once per process (idempotent)."""
+    global _installed
+    if not _installed:
+        RemoteAction.run = _run_resiliently  # type: ignore[method-assign]
+        _installed = True

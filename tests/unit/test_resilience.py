@@ -1,0 +1,142 @@
+"""What Rasa says when the action server cannot be reached (safeshare/rasa_ext/resilience.py),
+against real HTTP: a closed port, and a small aiohttp server on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from safeshare.rasa_ext import resilience
+from safeshare.rasa_ext.nlg import LanguageAwareNLG
+from safeshare.settings import PROJECT_ROOT
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load([str(PROJECT_ROOT / "domain.yml"), str(PROJECT_ROOT / "data" / "responses")])
+
+
+@pytest.fixture(scope="module")
+def nlg(domain: Domain) -> LanguageAwareNLG:
+    return LanguageAwareNLG(domain=domain)  # installs the wrapper, as Rasa's server does
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])  # nothing listens once the socket is closed
+
+
+def tracker(domain: Domain, language: str | None = None) -> DialogueStateTracker:
+    events = [ActionExecuted("action_listen"), UserUttered("hello", {"name": "greet", "confidence": 1.0})]
+    if language:
+        events.insert(0, SlotSet("language_pref", language))
+    return DialogueStateTracker.from_events("resilience-test", events, domain.slots)
+
+
+def texts(events: list) -> list[str]:
+    return [e.text for e in events if isinstance(e, BotUttered)]
+
+
+@pytest.fixture()
+async def action_server() -> AsyncIterator[tuple[str, list[str]]]:
+    """A stand-in action server: 400 for `action_reject`, events for anything else."""
+    calls: list[str] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        body = await request.json()
+        calls.append(body["next_action"])
+        if body["next_action"] == "action_reject":
+            return web.json_response({"action_name": "action_reject", "error": "no"}, status=400)
+        return web.json_response({"events": [{"event": "slot", "name": "platform", "value": "x"}]})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = closed_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{port}/webhook", calls
+    finally:
+        await runner.cleanup()
+
+
+async def test_unreachable_action_server_gets_a_kind_message(domain: Domain, nlg: LanguageAwareNLG) -> None:
+    endpoint = EndpointConfig(f"http://127.0.0.1:{closed_port()}/webhook")
+    events = await RemoteAction("action_flow_answer", endpoint).run(
+        CollectingOutputChannel(), nlg, tracker(domain), domain
+    )
+    [text] = texts(events)
+    assert "something went wrong" in text and "999" in text
+
+
+async def test_the_kind_message_is_in_the_users_language(domain: Domain, nlg: LanguageAwareNLG) -> None:
+    endpoint = EndpointConfig(f"http://127.0.0.1:{closed_port()}/webhook")
+    events = await RemoteAction("action_flow_answer", endpoint).run(
+        CollectingOutputChannel(), nlg, tracker(domain, "zh"), domain
+    )
+    [text] = texts(events)
+    assert "抱歉" in text and "999" in text
+
+
+async def test_session_start_falls_back_to_rasas_own(domain: Domain, nlg: LanguageAwareNLG) -> None:
+    endpoint = EndpointConfig(f"http://127.0.0.1:{closed_port()}/webhook")
+    events = await RemoteAction("action_session_start", endpoint).run(
+        CollectingOutputChannel(), nlg, tracker(domain, "zh"), domain
+    )
+    assert isinstance(events[0], SessionStarted)
+    assert isinstance(events[-1], ActionExecuted) and events[-1].action_name == "action_listen"
+    assert SlotSet("language_pref", "zh") in events  # carried over, as the domain asks
+    assert not texts(events)
+
+
+async def test_a_working_action_server_is_untouched(
+    domain: Domain, nlg: LanguageAwareNLG, action_server: tuple[str, list[str]]
+) -> None:
+    url, calls = action_server
+    events = await RemoteAction("action_flow_answer", EndpointConfig(url)).run(
+        CollectingOutputChannel(), nlg, tracker(domain), domain
+    )
+    assert events == [SlotSet("platform", "x")]
+    assert calls == ["action_flow_answer"]  # called once
+
+
+async def test_a_rejection_is_not_a_failure(
+    domain: Domain, nlg: LanguageAwareNLG, action_server: tuple[str, list[str]]
+) -> None:
+    url, calls = action_server
+    with pytest.raises(ActionExecutionRejection):
+        await RemoteAction("action_reject", EndpointConfig(url)).run(
+            CollectingOutputChannel(), nlg, tracker(domain), domain
+        )
+    assert calls == ["action_reject"]  # a request that reached the server is not repeated
+
+
+def test_retry_only_what_never_reached_the_server() -> None:
+    import aiohttp
+    from rasa.shared.exceptions import RasaException
+
+    def failed(cause: BaseException) -> RasaException:
+        try:
+            raise cause
+        except BaseException:
+            try:
+                raise RasaException("Failed to execute custom action")
+            except RasaException as error:
+                return error
+
+    assert resilience._not_sent(failed(aiohttp.ClientOSError(32, "Cannot write to closing transport")))
+    assert not resilience._not_sent(failed(aiohttp.ServerDisconnectedError()))
+    assert not resilience._not_sent(failed(ValueError(json.dumps({"x": 1}))))
