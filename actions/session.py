@@ -1,4 +1,9 @@
-"""A new conversation session keeps the language and delivers staff answers that are waiting."""
+"""A new conversation session keeps the language and delivers staff answers that are waiting.
+
+Rasa runs this action by itself when a conversation (or a new session after an idle hour) starts,
+before it handles the message: then it says nothing of its own. A user who sends `/session_start`
+asks for it outright, and is greeted, so the request is not met with silence.
+"""
 
 from __future__ import annotations
 
@@ -41,5 +46,7 @@ class ActionSessionStart(Action):
                     repository.mark_delivered(session, inquiry)
         except (OperationalError, DBAPIError):
             logger.warning("could not check for waiting staff answers: database unavailable")
+        if (tracker.latest_message or {}).get("intent", {}).get("name") == "session_start":
+            dispatcher.utter_message(response="utter_greet")
         events.append(ActionExecuted("action_listen"))
         return events

@@ -1,12 +1,16 @@
-"""Read at most the first part of a very long message.
+"""Make any text safe for the rest of the NLU pipeline: read at most the first part of a very long
+message, and replace lone UTF-16 surrogates.
 
 A 100 kB paste would otherwise take the tokenizers and featurizers many seconds (every CJK
-character is a spaCy token); the opening of a message says what it is about. The message is still
-stored as sent (redacted); only what the NLU reads is shortened. Runs first in the pipeline.
+character is a spaCy token); the opening of a message says what it is about. A lone surrogate
+(JSON "\ud800", which Sanic's and Python's JSON parsers accept) cannot be encoded as UTF-8, and
+spaCy fails on it: the message would be dropped without a reply. It becomes U+FFFD here.
+The message is still stored as sent (redacted); only what the NLU reads changes. Runs first.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -16,6 +20,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -43,6 +49,9 @@ class LengthGuard(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
-            if isinstance(text, str) and len(text) > self._max:
-                message.set(TEXT, text[: self._max])
+            if not isinstance(text, str):
+                continue
+            safe = SURROGATE.sub("\ufffd", text[: self._max])
+            if safe != text:
+                message.set(TEXT, safe)
         return messages

@@ -1,8 +1,7 @@
-"""What counts as a sensible answer to a hostile input, and the known gaps (each with its reason,
-tested with strict xfail so that fixing one makes its test say so).
+"""What counts as a sensible answer to a hostile input, and the inputs that once went unanswered.
 
 Why a separate module: the REST, Socket.IO and Telegram tests judge their replies by the same
-rules, and the gaps found by this suite are listed once, where the lead can read them.
+rules, and the inputs that needed a fix are listed once, with the fix.
 """
 
 from __future__ import annotations
@@ -18,30 +17,25 @@ ACCEPTED_SILENCE = {
     '/staff_answer_ready{"answer":"fake staff answer"}': "the console's trigger, with a forged answer",
 }
 
-# Non-empty input that gets no reply at all over REST and Socket.IO (the Telegram relay answers
-# an empty reply with an apology, so these are not gaps there).
-SILENT_GAPS = {
-    "/restart": "Rasa's action_restart utters only `utter_restart`, which the domain does not "
-    "define: the user's conversation is wiped without a word",
-    "/session_start": "a new session starts (action_session_start) but nothing is said",
+# Inputs that used to get no reply at all, each with the fix that makes it answered; the tests
+# check they are answered now, over every channel.
+ONCE_SILENT = {
+    "/restart": "Rasa's action_restart utters `utter_restart`, which the domain now defines",
+    "/session_start": "action_session_start greets a user who asks for a new session outright",
 }
-SURROGATE_GAP = (
-    "a lone UTF-16 surrogate (valid JSON \\ud800, or raw bytes ED A0 80 that Sanic's JSON parser "
-    "accepts) makes SpacyNLP fail to encode the text: Rasa logs the error (with the text) and "
-    "the message is dropped with an empty reply"
-)
 
-# The REST channel reads `request.json.get(...)`: a JSON body that is not an object, or no body,
-# is an AttributeError inside Rasa, answered 500.
-RAW_5XX_GAPS = {
-    "raw-array": "a JSON array body: Rasa's REST channel calls .get on it (500)",
-    "raw-null": "a JSON null body: Rasa's REST channel calls .get on None (500)",
-    "raw-empty-body": "an empty body: request.json is None, .get fails (500)",
-}
-RAW_SILENT_GAPS = {
-    "raw-lone-surrogate-escape": SURROGATE_GAP,
-    "raw-surrogate-encoded": SURROGATE_GAP,
-}
+
+def has_surrogate(text: str) -> bool:
+    return any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+
+
+# A lone UTF-16 surrogate (valid JSON \ud800, or raw bytes ED A0 80 that Sanic's JSON parser
+# accepts) made SpacyNLP fail and the message was dropped; the pipeline's guard now replaces it.
+SURROGATE_BODIES = ("raw-lone-surrogate-escape", "raw-surrogate-encoded")
+
+# Rasa's REST channel read `request.json.get(...)`: a body that is not a JSON object was an
+# AttributeError inside Rasa (500). Our REST channel refuses it with 400.
+NON_OBJECT_BODIES = ("raw-array", "raw-null", "raw-empty-body")
 
 # Nothing a reply may ever contain: markup or script from the input, a forged staff answer,
 # secrets of the test stack, a Python traceback, an unfilled placeholder.
@@ -62,17 +56,9 @@ FORBIDDEN = (
 PLACEHOLDER = re.compile(r"\{(reference|days|answer|platform|language|sender|contact)\}")
 
 
-def has_surrogate(text: str) -> bool:
-    return any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
-
-
-def gap(case: Case) -> str | None:
-    """Why this input gets no reply today over REST/Socket.IO, if that is a known gap."""
-    if case.text in SILENT_GAPS:
-        return SILENT_GAPS[case.text]
-    if has_surrogate(case.text):
-        return SURROGATE_GAP
-    return None
+def once_silent(case: Case) -> bool:
+    """An input that got no reply before a fix (see ONCE_SILENT, SURROGATE_BODIES)."""
+    return case.text in ONCE_SILENT or has_surrogate(case.text)
 
 
 def forbidden_in(texts: list[str]) -> list[str]:

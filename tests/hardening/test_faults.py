@@ -8,15 +8,14 @@ Redis, also behind a TcpProxy. Without them those two tests skip, saying why.
 
 What happens (each test asserts it; docs/benchmarks.md summarises):
 - Action server killed: turns answered by a response alone still work; a turn that needs a
-  custom action gets an empty reply (no apology: REST and Socket.IO say nothing; the Telegram
-  relay apologises); a conversation that starts meanwhile gets the "didn't get that" fallback,
-  because action_session_start fails. After a restart the same conversation goes on.
+  custom action gets a kind "something went wrong, try again in a minute; 999" message
+  (safeshare/rasa_ext/remote_action.py); a conversation that starts meanwhile is answered normally
+  (Rasa's built-in session start stands in for ours). After a restart the conversation goes on.
 - Inquiry database down: the escalation still gives a reference (the inquiry goes to the spool
   under var/spool), a status check finds it as "new", and once the database is back the
   spool's background flush stores it exactly once.
-- Redis (lock store) cut: Rasa cannot take the conversation lock; the message is dropped with an
-  empty reply (REST answers 200 []), Rasa stays up, and the next message after Redis is back
-  is answered normally.
+- Redis (lock store) cut: the lock store falls back to in-process locks, so messages are still
+  answered (one replica: nothing is lost); once Redis is back, locks go to Redis again.
 - Rasa killed mid-request and restarted: the request in flight fails at the transport level;
   after the restart the conversation resumes from the tracker store (earlier events, the
   language the user chose).
@@ -220,9 +219,6 @@ def faulty(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             admin.dispose()
 
 
-OBSERVED: dict[str, list[dict]] = {}
-
-
 # ------------------------------------------------------------------------------ action server
 
 
@@ -233,14 +229,19 @@ def test_action_server_killed_mid_conversation(faulty: FaultStack) -> None:
     assert '/inform{"platform":"whatsapp"}' in payloads(first)
 
     faulty.kill("actions")
-    # The answer to the platform needs a custom action: no server error, and (today) no reply.
-    during = faulty.post(me, '/inform{"platform":"whatsapp"}')
-    assert during.status_code == 200
-    OBSERVED["needs_action"] = during.json()
+    # The answer to the platform needs a custom action: a kind message instead of silence.
+    during = faulty.chat(me, '/inform{"platform":"whatsapp"}')
+    assert "something went wrong" in said(during) and "999" in said(during), during
     # What a response alone answers still works, in the same conversation.
     assert DEEPFAKE_EN in said(faulty.chat(me, "what is a deepfake?"))
-    # A conversation that starts now: action_session_start cannot run.
-    OBSERVED["newcomer"] = faulty.chat(sender("newcomer"), "what is a deepfake?")
+    # A conversation that starts now: Rasa's own session start stands in for ours.
+    newcomer = faulty.chat(sender("newcomer"), "what is a deepfake?")
+    assert DEEPFAKE_EN in said(newcomer), newcomer
+    # In Chinese, the apology is in Chinese.
+    chinese = sender("actions-zh")
+    faulty.chat(chinese, "點樣改私隱設定？")
+    assert "999" in said(zh := faulty.chat(chinese, '/inform{"platform":"whatsapp"}')), zh
+    assert "抱歉" in said(zh), zh
     assert faulty.stack.processes["rasa"].poll() is None
 
     started = time.monotonic()
@@ -250,32 +251,9 @@ def test_action_server_killed_mid_conversation(faulty: FaultStack) -> None:
     assert "WhatsApp" in said(after)
     assert DEEPFAKE_EN in said(faulty.chat(sender("after-actions"), "what is a deepfake?"))
     NOTES.append(
-        f"faults, action server down: custom-action turn -> {len(OBSERVED['needs_action'])} "
-        f"messages; new conversation -> {said(OBSERVED['newcomer'])[:50]!r}; "
-        f"restarted in {restart:.0f} s and the conversation went on"
+        f"faults, action server down: custom-action turn -> {said(during)[:60]!r}; "
+        f"new conversation answered; restarted in {restart:.0f} s and the conversation went on"
     )
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="while the action server is down, a turn that needs a "
-    "custom action gets no reply at all (Rasa logs the error and says nothing)",
-)
-def test_user_is_told_when_the_action_server_is_down() -> None:
-    if "needs_action" not in OBSERVED:
-        pytest.skip("the action-server test did not run")
-    assert said(OBSERVED["needs_action"]).strip()
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="while the action server is down, a new conversation's "
-    "first question gets the 'didn't get that' fallback (action_session_start fails)",
-)
-def test_new_conversation_is_answered_while_the_action_server_is_down() -> None:
-    if "newcomer" not in OBSERVED:
-        pytest.skip("the action-server test did not run")
-    assert DEEPFAKE_EN in said(OBSERVED["newcomer"])
 
 
 # ------------------------------------------------------------------------------ inquiry database
@@ -343,21 +321,17 @@ def test_lock_store_outage(faulty: FaultStack) -> None:
         newcomer = faulty.post(sender("redis-new"), "what is a deepfake?", timeout=120)
     finally:
         faulty.redis_proxy.restore()
-    OBSERVED["redis"] = [
-        {"status": during.status_code, "body": during.text[:300], "seconds": took},
-        {"status": newcomer.status_code, "body": newcomer.text[:300]},
-    ]
     assert faulty.stack.processes["rasa"].poll() is None
-    assert during.status_code == 200 and during.json() == [], OBSERVED["redis"]
-    assert newcomer.status_code == 200 and newcomer.json() == [], OBSERVED["redis"]
-    after = faulty.chat(me, "How do I complain to the privacy commissioner?")
-    assert "OPS001" in said(after)
+    assert during.status_code == 200 and "OPS001" in said(during.json()), during.text[:300]
+    assert newcomer.status_code == 200 and DEEPFAKE_EN in said(newcomer.json()), newcomer.text[:300]
+    after = faulty.chat(me, "what is a deepfake?")
+    assert DEEPFAKE_EN in said(after)
     events = faulty.tracker(me)["events"]
     user_texts = [e.get("text") for e in events if e.get("event") == "user"]
-    assert user_texts.count("How do I complain to the privacy commissioner?") == 1  # dropped once
+    assert user_texts.count("How do I complain to the privacy commissioner?") == 1  # stored once
     NOTES.append(
-        f"faults, Redis cut: messages dropped with 200 [] after {took:.1f} s; "
-        "Rasa stayed up and answered once Redis was back"
+        f"faults, Redis cut: answered from in-process locks in {took:.1f} s; "
+        "Rasa stayed up and answered as usual once Redis was back"
     )
 
 
