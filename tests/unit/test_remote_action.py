@@ -1,4 +1,4 @@
-"""What Rasa says when the action server cannot be reached (safeshare/rasa_ext/resilience.py),
+"""What Rasa says when the action server cannot be reached (safeshare/rasa_ext/remote_action.py),
 against real HTTP: a closed port, and a small aiohttp server on loopback."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from safeshare.rasa_ext import resilience
+from safeshare.rasa_ext import remote_action
 from safeshare.rasa_ext.nlg import LanguageAwareNLG
 from safeshare.settings import PROJECT_ROOT
 
@@ -137,6 +137,17 @@ def test_retry_only_what_never_reached_the_server() -> None:
             except RasaException as error:
                 return error
 
-    assert resilience._not_sent(failed(aiohttp.ClientOSError(32, "Cannot write to closing transport")))
-    assert not resilience._not_sent(failed(aiohttp.ServerDisconnectedError()))
-    assert not resilience._not_sent(failed(ValueError(json.dumps({"x": 1}))))
+    assert remote_action._not_sent(failed(aiohttp.ClientOSError(32, "Cannot write to closing transport")))
+    assert not remote_action._not_sent(failed(aiohttp.ServerDisconnectedError()))
+    assert not remote_action._not_sent(failed(ValueError(json.dumps({"x": 1}))))
+
+
+def test_answers_are_still_validated(nlg: LanguageAwareNLG) -> None:
+    import jsonschema
+
+    action = RemoteAction("action_flow_answer", None)
+    assert action._validate_action_result({"events": [], "responses": []})
+    with pytest.raises(jsonschema.ValidationError):
+        action._validate_action_result({"events": "not a list"})
+    with pytest.raises(jsonschema.ValidationError):
+        action._validate_action_result({"events": [{"no_event_key": 1}]})
