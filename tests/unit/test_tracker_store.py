@@ -53,8 +53,14 @@ def store(tmp_path):
 
 async def test_saved_rows_are_redacted(store, tmp_path):
     tracker = DialogueStateTracker.from_events(
-        "s1", [SessionStarted(), ActionExecuted("action_listen"), _user("email me: a.b@example.com"),
-               SlotSet("contact", "a.b@example.com")], DOMAIN.slots,
+        "s1",
+        [
+            SessionStarted(),
+            ActionExecuted("action_listen"),
+            _user("email me: a.b@example.com"),
+            SlotSet("contact", "a.b@example.com"),
+        ],
+        DOMAIN.slots,
     )
     await store.save(tracker)
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
@@ -70,8 +76,45 @@ async def test_erasure_deletes_the_whole_conversation(store, tmp_path):
     events = [SessionStarted(), ActionExecuted("action_listen"), _user("hello there")]
     await store.save(DialogueStateTracker.from_events("s2", events, DOMAIN.slots))
     await store.save(DialogueStateTracker.from_events("other", events, DOMAIN.slots))
-    events += [_user("delete my data", "affirm"), ActionExecuted("action_forget_my_data"),
-               BotUttered("Deleted.")]
+    events += [
+        _user("delete my data", "affirm"),
+        ActionExecuted("action_forget_my_data"),
+        BotUttered("Deleted."),
+    ]
     await store.save(DialogueStateTracker.from_events("s2", events, DOMAIN.slots))
     assert await store.retrieve("s2") is None
     assert await store.retrieve("other") is not None
+
+
+async def test_erased_text_is_gone_from_the_files(store, tmp_path):
+    """Not only unreachable: the bytes are overwritten in the database and its write-ahead log.
+
+    Debian's SQLite is built with secure_delete on, so here this holds even without the store's
+    pragma; builds without it (other images) keep deleted rows in free space, which the pragma
+    prevents."""
+    secret = "my kid's school is Plumtree Primary"
+    events = [SessionStarted(), ActionExecuted("action_listen"), _user(secret)]
+    others = [SessionStarted(), ActionExecuted("action_listen"), _user("what is a deepfake")]
+    # Rows of other conversations around it keep the page in use (a freed page is another case).
+    await store.save(DialogueStateTracker.from_events("before", others, DOMAIN.slots))
+    await store.save(DialogueStateTracker.from_events("s3", events, DOMAIN.slots))
+    await store.save(DialogueStateTracker.from_events("after", others, DOMAIN.slots))
+    on_disk = b"".join(p.read_bytes() for p in tmp_path.glob("tracker.db*"))
+    assert b"Plumtree" in on_disk  # the negative control: it was written
+    events += [ActionExecuted("action_forget_my_data"), BotUttered("Deleted.")]
+    await store.save(DialogueStateTracker.from_events("s3", events, DOMAIN.slots))
+    on_disk = b"".join(p.read_bytes() for p in tmp_path.glob("tracker.db*"))
+    assert b"Plumtree" not in on_disk
+    assert await store.retrieve("before") is not None and await store.retrieve("after") is not None
+
+
+def test_sqlite_tracker_store_uses_a_write_ahead_log(tmp_path) -> None:
+    store = PrivateSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{tmp_path / 'wal.db'}")
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    # The mode belongs to the file: a plain connection sees it too.
+    plain = sa.create_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    with plain.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    plain.dispose()
