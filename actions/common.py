@@ -13,9 +13,19 @@ from safeshare.language import effective
 
 REFERENCE = re.compile(r"\b(SS-[2-9A-HJ-NP-Z]{5})\b", re.IGNORECASE)
 FLOW_SLOTS = (
-    "affected", "content_kind", "platform", "has_crisis_team", "has_antibullying",
-    "has_parent_comms", "has_staff_training", "inquiry_question", "contact_consent", "contact",
-    "escalation_reason", "case_summary", "requested_slot",
+    "affected",
+    "content_kind",
+    "platform",
+    "has_crisis_team",
+    "has_antibullying",
+    "has_parent_comms",
+    "has_staff_training",
+    "inquiry_question",
+    "contact_consent",
+    "contact",
+    "escalation_reason",
+    "case_summary",
+    "requested_slot",
 )
 
 

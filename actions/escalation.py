@@ -190,9 +190,7 @@ class ActionCheckStatus(Action):
             dispatcher.utter_message(response="utter_status_not_found", reference=reference)
             return []
         status, answer = found
-        dispatcher.utter_message(
-            response=f"utter_status_{status}", reference=reference, answer=answer or ""
-        )
+        dispatcher.utter_message(response=f"utter_status_{status}", reference=reference, answer=answer or "")
         return []
 
 
@@ -206,7 +204,8 @@ class ActionDeliverStaffAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         references = [
-            str(e.get("value")) for e in tracker.latest_message.get("entities", [])
+            str(e.get("value"))
+            for e in tracker.latest_message.get("entities", [])
             if e.get("entity") == "reference"
         ]
         with session_scope() as session:

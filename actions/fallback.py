@@ -30,8 +30,6 @@ class ActionFallback(Action):
             for item in tracker.latest_message.get("intent_ranking", [])
             if is_answer_topic(item.get("name"))
         ][:MAX_SUGGESTIONS]
-        buttons.append(
-            {"title": catalogue["human_handoff"].title(language), "payload": "/human_handoff"}
-        )
+        buttons.append({"title": catalogue["human_handoff"].title(language), "payload": "/human_handoff"})
         dispatcher.utter_message(response="utter_fallback", buttons=buttons)
         return []

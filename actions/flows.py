@@ -26,9 +26,7 @@ def report_steps(affected: str | None, content_kind: str | None, platform: str |
     if content_kind == "money":
         steps.append("utter_report_money")
     if content_kind == "sexual":
-        steps.append(
-            "utter_report_takeitdown" if affected in UNDER_18 else "utter_report_stopncii"
-        )
+        steps.append("utter_report_takeitdown" if affected in UNDER_18 else "utter_report_stopncii")
         steps.append("utter_report_rainlily")
     steps.append("utter_report_pcpd")
     if affected in UNDER_18:
@@ -91,7 +89,8 @@ class ActionHandleInform(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         platforms = [
-            e.get("value") for e in tracker.latest_message.get("entities", [])
+            e.get("value")
+            for e in tracker.latest_message.get("entities", [])
             if e.get("entity") == "platform"
         ]
         if platforms:
@@ -135,8 +134,7 @@ class ActionSchoolPlan(Action):
         )
         return [
             SlotSet(name, None)
-            for name in ("has_crisis_team", "has_antibullying", "has_parent_comms",
-                         "has_staff_training")
+            for name in ("has_crisis_team", "has_antibullying", "has_parent_comms", "has_staff_training")
         ]
 
 

@@ -31,8 +31,7 @@ class ActionSessionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         events: list[EventType] = [SessionStarted()]
-        events += [SlotSet(name, tracker.get_slot(name)) for name in CARRIED
-                   if tracker.get_slot(name)]
+        events += [SlotSet(name, tracker.get_slot(name)) for name in CARRIED if tracker.get_slot(name)]
         try:
             with session_scope() as session:
                 for inquiry in repository.undelivered_answers(session, common.sender(tracker)):

@@ -49,8 +49,7 @@ def cmd_run(_: argparse.Namespace) -> int:
         actions = stack.start("actions", launcher.actions_argv(ports), logs / "actions.log")
         launcher.wait_http(f"http://127.0.0.1:{ports.actions}/health", process=actions)
         print("starting the Rasa server (about 30 s)...", flush=True)
-        rasa = stack.start("rasa", launcher.rasa_argv(ports, settings.rasa_token),
-                           logs / "rasa.log")
+        rasa = stack.start("rasa", launcher.rasa_argv(ports, settings.rasa_token), logs / "rasa.log")
         launcher.wait_rasa_ready(stack.rasa_url, process=rasa)
         web = stack.start("web", launcher.web_argv(ports), logs / "web.log")
         launcher.wait_http(f"{stack.web_url}/healthz", process=web)
@@ -62,7 +61,7 @@ def cmd_run(_: argparse.Namespace) -> int:
             "\nSafeShare HK is running. Chat with it:\n"
             f"  Website widget demo : {stack.web_url}/demo\n"
             f"  REST API            : curl -s {stack.rasa_url}/webhooks/rest/webhook "
-            "-d '{\"sender\":\"me\",\"message\":\"what is a deepfake?\"}'\n"
+            '-d \'{"sender":"me","message":"what is a deepfake?"}\'\n'
             "  Terminal            : make shell\n"
             f"  Staff console       : {stack.web_url}/console "
             "(create an account: make user NAME=alice ROLE=admin)\n"
@@ -98,8 +97,18 @@ def cmd_shell(_: argparse.Namespace) -> int:
     try:
         actions = stack.start("actions", launcher.actions_argv(ports), logs / "shell-actions.log")
         launcher.wait_http(f"http://127.0.0.1:{ports.actions}/health", process=actions)
-        argv = [sys.executable, "-m", "rasa", "shell", "--model", str(launcher.MODEL),
-                "--endpoints", "endpoints.yml", "--port", str(ports.rasa)]
+        argv = [
+            sys.executable,
+            "-m",
+            "rasa",
+            "shell",
+            "--model",
+            str(launcher.MODEL),
+            "--endpoints",
+            "endpoints.yml",
+            "--port",
+            str(ports.rasa),
+        ]
         return subprocess.run(argv, cwd=launcher.PROJECT_ROOT, env=stack.env).returncode
     finally:
         stack.stop()

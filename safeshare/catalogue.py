@@ -11,7 +11,13 @@ from safeshare.settings import PROJECT_ROOT
 
 CATALOGUE = PROJECT_ROOT / "catalogue"
 CONVERSATION = (
-    "greet", "goodbye", "thank", "bot_challenge", "help", "human_handoff", "out_of_scope",
+    "greet",
+    "goodbye",
+    "thank",
+    "bot_challenge",
+    "help",
+    "human_handoff",
+    "out_of_scope",
     "forget_my_data",
 )
 

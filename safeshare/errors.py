@@ -1,12 +1,12 @@
 """SafeShare's exceptions.
 
-    SafeShareError
-    ├── StoreUnavailable      the inquiry database cannot be reached (the spool takes over)
-    ├── NotFound              no record with that reference or id
-    ├── DeliveryError         a staff answer could not be delivered on its channel
-    │   └── ChannelUnreachable    the channel's server (Telegram, Rasa) did not answer
-    └── AuthError             a console login or permission failure
-        └── LoginThrottled        too many failed logins; try again later
+SafeShareError
+├── StoreUnavailable      the inquiry database cannot be reached (the spool takes over)
+├── NotFound              no record with that reference or id
+├── DeliveryError         a staff answer could not be delivered on its channel
+│   └── ChannelUnreachable    the channel's server (Telegram, Rasa) did not answer
+└── AuthError             a console login or permission failure
+    └── LoginThrottled        too many failed logins; try again later
 """
 
 from __future__ import annotations

@@ -64,8 +64,7 @@ class Report:
             f"topic accuracy {self.accuracy:.1%} ({self.correct}/{self.total}); "
             f"out-of-scope recall {self.oos_recall:.1%}; "
             f"in-scope false rejections {self.false_rejection:.1%}",
-            "worst topics: "
-            + ", ".join(f"{name} {score:.0%} (n={n})" for name, score, n in self.worst()),
+            "worst topics: " + ", ".join(f"{name} {score:.0%} (n={n})" for name, score, n in self.worst()),
         ]
         if self.confusions:
             lines.append(

@@ -77,9 +77,19 @@ def ensure_trained(force: bool = False) -> bool:
             return False
     print("training the Rasa model (a few minutes on 2 cores)...", flush=True)
     subprocess.run(
-        [sys.executable, "-m", "rasa", "train", "--fixed-model-name", "safeshare",
-         "--out", str(MODEL.parent)],
-        cwd=PROJECT_ROOT, env=base_env(), check=True,
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "train",
+            "--fixed-model-name",
+            "safeshare",
+            "--out",
+            str(MODEL.parent),
+        ],
+        cwd=PROJECT_ROOT,
+        env=base_env(),
+        check=True,
     )
     FINGERPRINT.write_text(json.dumps({"fingerprint": expected}))
     return True
@@ -113,7 +123,11 @@ class Stack:
     def start(self, name: str, argv: list[str], log: Path | None = None) -> subprocess.Popen:
         stream = open(log, "ab") if log else None  # noqa: SIM115
         process = subprocess.Popen(
-            argv, cwd=PROJECT_ROOT, env=self.env, stdout=stream, stderr=subprocess.STDOUT,
+            argv,
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=stream,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.processes[name] = process
@@ -138,9 +152,7 @@ def stack_env(ports: Ports, extra: dict[str, str] | None = None) -> dict[str, st
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports.actions}/webhook",
         "RASA_URL": f"http://127.0.0.1:{ports.rasa}",
         "SAFESHARE_WEB_PORT": str(ports.web),
-        "SAFESHARE_PUBLIC_URL": os.environ.get(
-            "SAFESHARE_PUBLIC_URL", f"http://127.0.0.1:{ports.web}"
-        ),
+        "SAFESHARE_PUBLIC_URL": os.environ.get("SAFESHARE_PUBLIC_URL", f"http://127.0.0.1:{ports.web}"),
     }
     env.update(extra or {})
     return base_env(env)
@@ -152,10 +164,25 @@ def actions_argv(ports: Ports) -> list[str]:
 
 def rasa_argv(ports: Ports, token: str, model: Path = MODEL) -> list[str]:
     return [
-        sys.executable, "-m", "rasa", "run", "--model", str(model), "--enable-api",
-        "--auth-token", token, "--cors", "*", "--port", str(ports.rasa),
-        "--interface", "127.0.0.1", "--endpoints", "endpoints.yml",
-        "--credentials", "credentials.yml",
+        sys.executable,
+        "-m",
+        "rasa",
+        "run",
+        "--model",
+        str(model),
+        "--enable-api",
+        "--auth-token",
+        token,
+        "--cors",
+        "*",
+        "--port",
+        str(ports.rasa),
+        "--interface",
+        "127.0.0.1",
+        "--endpoints",
+        "endpoints.yml",
+        "--credentials",
+        "credentials.yml",
     ]
 
 

@@ -102,8 +102,7 @@ def load_settings() -> Settings:
         or _persistent_secret(var_dir, "secret_key"),
         rasa_url=rasa_url,
         rasa_public_url=_env("RASA_PUBLIC_URL", rasa_url).rstrip("/"),
-        rasa_token=os.environ.get("RASA_TOKEN", "").strip()
-        or _persistent_secret(var_dir, "rasa_token"),
+        rasa_token=os.environ.get("RASA_TOKEN", "").strip() or _persistent_secret(var_dir, "rasa_token"),
         action_endpoint_url=_env("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook"),
         web_host=_env("SAFESHARE_WEB_HOST", "127.0.0.1"),
         web_port=web_port,

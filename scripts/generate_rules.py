@@ -103,9 +103,7 @@ def flow_rules() -> list[dict]:
 
 
 def render(rules: list[dict]) -> str:
-    body = yaml.safe_dump(
-        {"version": "3.1", "rules": rules}, allow_unicode=True, sort_keys=False, width=100
-    )
+    body = yaml.safe_dump({"version": "3.1", "rules": rules}, allow_unicode=True, sort_keys=False, width=100)
     return HEADER + body.replace("active_loop: null", "active_loop: null")
 
 

@@ -131,7 +131,8 @@ def stack(trained_model: Path) -> Iterator[launcher.Stack]:
         actions = running.start("actions", launcher.actions_argv(ports), logs / "actions.log")
         launcher.wait_http(f"http://127.0.0.1:{ports.actions}/health", process=actions)
         rasa = running.start(
-            "rasa", launcher.rasa_argv(ports, settings.rasa_token, trained_model),
+            "rasa",
+            launcher.rasa_argv(ports, settings.rasa_token, trained_model),
             logs / "rasa.log",
         )
         launcher.wait_rasa_ready(running.rasa_url, process=rasa)

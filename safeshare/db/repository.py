@@ -91,9 +91,7 @@ def get_inquiry(session: Session, reference: str) -> Inquiry | None:
 def record_feedback(
     session: Session, *, topic: str, helpful: bool, language: str, channel: str, sender: str
 ) -> Feedback:
-    row = Feedback(
-        topic=topic, helpful=helpful, language=language, channel=channel, sender_key=sender
-    )
+    row = Feedback(topic=topic, helpful=helpful, language=language, channel=channel, sender_key=sender)
     session.add(row)
     session.flush()
     return row
@@ -122,14 +120,10 @@ def mark_delivered(session: Session, inquiry: Inquiry) -> None:
 def erase_sender(session: Session, sender: str) -> dict[str, int]:
     """Delete everything stored about one sender: inquiries (with notes) and feedback."""
     inquiries = session.execute(
-        sa.delete(Inquiry).where(Inquiry.sender_key == sender).execution_options(
-            synchronize_session=False
-        )
+        sa.delete(Inquiry).where(Inquiry.sender_key == sender).execution_options(synchronize_session=False)
     ).rowcount
     feedback = session.execute(
-        sa.delete(Feedback).where(Feedback.sender_key == sender).execution_options(
-            synchronize_session=False
-        )
+        sa.delete(Feedback).where(Feedback.sender_key == sender).execution_options(synchronize_session=False)
     ).rowcount
     return {"inquiries": int(inquiries or 0), "feedback": int(feedback or 0)}
 
@@ -143,8 +137,6 @@ def purge_expired(session: Session, days: int, now: datetime | None = None) -> d
         .execution_options(synchronize_session=False)
     ).rowcount
     feedback = session.execute(
-        sa.delete(Feedback)
-        .where(Feedback.created_at < cutoff)
-        .execution_options(synchronize_session=False)
+        sa.delete(Feedback).where(Feedback.created_at < cutoff).execution_options(synchronize_session=False)
     ).rowcount
     return {"inquiries": int(inquiries or 0), "feedback": int(feedback or 0)}

@@ -60,8 +60,7 @@ def submit_inquiry(new: NewInquiry, engine: Engine | None = None) -> bool:
             create_inquiry(session, new)
         return True
     except (OperationalError, DBAPIError) as error:
-        logger.warning("inquiry database unavailable (%s); spooling %s", type(error).__name__,
-                       new.reference)
+        logger.warning("inquiry database unavailable (%s); spooling %s", type(error).__name__, new.reference)
         write_to_spool(new)
         return False
 

@@ -18,7 +18,9 @@ def _slots(events):
 
 
 async def test_handoff_shows_pics_and_starts_the_form(dispatcher):
-    tracker = make_tracker([action("action_listen"), user("I want to talk to a real person", "human_handoff")])
+    tracker = make_tracker(
+        [action("action_listen"), user("I want to talk to a real person", "human_handoff")]
+    )
     events = await ActionStartEscalation().run(dispatcher, tracker, {})
     assert responses(dispatcher) == ["utter_handoff_intro", "utter_pics"]
     slots = _slots(events)
@@ -81,7 +83,9 @@ async def test_not_helpful_then_yes_is_negative_feedback_with_the_question(dispa
 async def test_report_followup_uses_the_case_summary(dispatcher):
     events = [action("action_report_deepfake_steps"), action("action_listen"), user("yes", "affirm")]
     summary = "Deepfake report: affected=child; content=sexual; platform=instagram"
-    result = await ActionStartEscalation().run(dispatcher, make_tracker(events, {"case_summary": summary}), {})
+    result = await ActionStartEscalation().run(
+        dispatcher, make_tracker(events, {"case_summary": summary}), {}
+    )
     slots = _slots(result)
     assert slots["escalation_reason"] == "report_followup"
     assert slots["inquiry_question"] == summary
@@ -102,7 +106,11 @@ async def test_create_inquiry_stores_one_redacted_record_and_confirms(dispatcher
         action("action_listen"),
         user("talk to staff", "human_handoff", metadata={"channel": "telegram", "reply_to": "555"}),
         bot("I can pass your question to SafeShare staff."),
-        user("My HKID A123456(3) was posted online", "inform", metadata={"channel": "telegram", "reply_to": "555"}),
+        user(
+            "My HKID A123456(3) was posted online",
+            "inform",
+            metadata={"channel": "telegram", "reply_to": "555"},
+        ),
     ]
     slots = {
         "inquiry_question": "My HKID A123456(3) was posted online",
@@ -128,8 +136,14 @@ async def test_create_inquiry_stores_one_redacted_record_and_confirms(dispatcher
 
 
 async def test_status_check(dispatcher):
-    new = repository.NewInquiry(reference=repository.new_reference(), channel="rest", sender_key="k",
-                                language="en", question="q", reason="human_handoff")
+    new = repository.NewInquiry(
+        reference=repository.new_reference(),
+        channel="rest",
+        sender_key="k",
+        language="en",
+        question="q",
+        reason="human_handoff",
+    )
     with session_scope() as session:
         row, _ = repository.create_inquiry(session, new)
         row.status, row.staff_answer = "answered", "Use form OPS003."

@@ -13,8 +13,12 @@ from tests.actions.conftest import action, make_tracker, user
 TRIGGERS = {
     "human_handoff": [action("action_listen"), user("can I talk to a person", "human_handoff")],
     "repeated_fallback": [
-        user("drone over my flat filming", "nlu_fallback", 0.4, [{"name": "cctv_guidance", "confidence": 0.3}]),
-        user("it films my kids every day", "nlu_fallback", 0.4, [{"name": "cctv_guidance", "confidence": 0.35}]),
+        user(
+            "drone over my flat filming", "nlu_fallback", 0.4, [{"name": "cctv_guidance", "confidence": 0.3}]
+        ),
+        user(
+            "it films my kids every day", "nlu_fallback", 0.4, [{"name": "cctv_guidance", "confidence": 0.35}]
+        ),
     ],
     "negative_feedback": [
         user("school posted my son's photo", "school_photos"),
@@ -24,7 +28,11 @@ TRIGGERS = {
         action("action_listen"),
         user("yes please", "affirm"),
     ],
-    "report_followup": [action("action_report_deepfake_steps"), action("action_listen"), user("yes", "affirm")],
+    "report_followup": [
+        action("action_report_deepfake_steps"),
+        action("action_listen"),
+        user("yes", "affirm"),
+    ],
 }
 
 
@@ -42,7 +50,9 @@ def use_store(store_url, monkeypatch):
 async def test_trigger_creates_exactly_one_record(use_store, dispatcher, reason):
     events = TRIGGERS[reason]
     sender = f"trigger-{reason}"
-    start = await ActionStartEscalation().run(dispatcher, make_tracker(events, {"case_summary": "Deepfake report: affected=self"}), {})
+    start = await ActionStartEscalation().run(
+        dispatcher, make_tracker(events, {"case_summary": "Deepfake report: affected=self"}), {}
+    )
     slots = {e["name"]: e["value"] for e in start}
     slots["inquiry_question"] = slots["inquiry_question"] or "Is my neighbour allowed to film us?"
     slots["contact_consent"] = False

@@ -80,8 +80,9 @@ def test_erase_sender_deletes_only_that_sender(store_url):
     with session_scope(engine) as session:
         repository.create_inquiry(session, _inquiry(sender_key=mine))
         repository.create_inquiry(session, _inquiry(sender_key=other))
-        repository.record_feedback(session, topic="deepfake_explained", helpful=True, language="en",
-                                   channel="rest", sender=mine)
+        repository.record_feedback(
+            session, topic="deepfake_explained", helpful=True, language="en", channel="rest", sender=mine
+        )
     with session_scope(engine) as session:
         assert repository.erase_sender(session, mine) == {"inquiries": 1, "feedback": 1}
     with session_scope(engine) as session:

@@ -16,8 +16,12 @@ from tests.fakes.tcp_proxy import TcpProxy
 
 def _new(i: int) -> repository.NewInquiry:
     return repository.NewInquiry(
-        reference=repository.new_reference(), channel="rest", sender_key=f"s{i}", language="en",
-        question=f"question {i}: call me on 9123 4567", reason="human_handoff",
+        reference=repository.new_reference(),
+        channel="rest",
+        sender_key=f"s{i}",
+        language="en",
+        question=f"question {i}: call me on 9123 4567",
+        reason="human_handoff",
     )
 
 

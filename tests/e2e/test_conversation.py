@@ -21,7 +21,9 @@ def test_three_questions_over_rest(stack):
     assert "face, voice or actions" in texts(replies)
     assert replies[-1]["buttons"][0]["payload"] == "/feedback_helpful"
 
-    replies = chat(stack, sender(), "How do I complain to the privacy commissioner? Can I complain for my child?")
+    replies = chat(
+        stack, sender(), "How do I complain to the privacy commissioner? Can I complain for my child?"
+    )
     assert "OPS001" in texts(replies) and "2 years" in texts(replies)
 
     replies = chat(stack, sender(), "點樣將個IG set做private？")
@@ -44,10 +46,22 @@ def test_report_deepfake_flow_child_sexual_instagram(stack):
     replies = chat(stack, me, "My daughter's face was put into a fake nude video. What do I do?")
     assert texts(replies).splitlines()[0].startswith("If anyone is in immediate danger, call 999")
     # "daughter" and "nude" were understood: the next question is where it is posted
-    assert any(b["payload"] == '/inform{"platform":"instagram"}' for r in replies for b in r.get("buttons", []))
+    assert any(
+        b["payload"] == '/inform{"platform":"instagram"}' for r in replies for b in r.get("buttons", [])
+    )
     replies = chat(stack, me, "on instagram")
     messages = [str(r.get("text", "")) for r in replies]
-    order = ["999", "Keep evidence", "Instagram", "159AAE", "Take It Down", "RainLily", "OPS004", "tell the school", "2343 2255"]
+    order = [
+        "999",
+        "Keep evidence",
+        "Instagram",
+        "159AAE",
+        "Take It Down",
+        "RainLily",
+        "OPS004",
+        "tell the school",
+        "2343 2255",
+    ]
     first = [next((i for i, m in enumerate(messages) if word in m), -1) for word in order]
     assert all(i >= 0 for i in first), dict(zip(order, first))
     assert first == sorted(first), dict(zip(order, first))
@@ -65,11 +79,13 @@ def test_report_deepfake_flow_child_sexual_instagram(stack):
 def test_report_flow_digression_and_stop(stack):
     me = sender()
     replies = chat(stack, me, "I want to report a deepfake")
-    assert any("/inform{\"affected\"" in b["payload"] for r in replies for b in r.get("buttons", []))
+    assert any('/inform{"affected"' in b["payload"] for r in replies for b in r.get("buttons", []))
     replies = chat(stack, me, "wait, what exactly is a deepfake?")
     body = texts(replies)
     assert "face, voice or actions" in body  # answered
-    assert any("/inform{\"affected\"" in b["payload"] for r in replies for b in r.get("buttons", []))  # and back
+    assert any(
+        '/inform{"affected"' in b["payload"] for r in replies for b in r.get("buttons", [])
+    )  # and back
     replies = chat(stack, me, "stop")
     assert "stopped" in texts(replies).lower()
     replies = chat(stack, me, "what is the PDPO?")

@@ -71,9 +71,11 @@ def test_forget_my_data_leaves_nothing(stack):
         events = conn.execute(sa.text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": me}).scalar()
     store = sa.create_engine(settings.database_url)
     with store.connect() as conn:
-        inquiries = conn.execute(sa.text("SELECT count(*) FROM inquiries WHERE sender_key = :k"),
-                                 {"k": sender_key(me)}).scalar()
-        feedback = conn.execute(sa.text("SELECT count(*) FROM feedback WHERE sender_key = :k"),
-                                {"k": sender_key(me)}).scalar()
+        inquiries = conn.execute(
+            sa.text("SELECT count(*) FROM inquiries WHERE sender_key = :k"), {"k": sender_key(me)}
+        ).scalar()
+        feedback = conn.execute(
+            sa.text("SELECT count(*) FROM feedback WHERE sender_key = :k"), {"k": sender_key(me)}
+        ).scalar()
     assert (events, inquiries, feedback) == (0, 0, 0)
     assert "neighbour films" not in _all_text(settings.tracker_db_url)

@@ -131,9 +131,7 @@ def test_nothing_dangerous_is_echoed(rest_run: tuple[ChannelRun, ChannelRun]) ->
 def test_raw_bodies_get_no_server_error(rest_run: tuple[ChannelRun, ChannelRun]) -> None:
     _, raw = rest_run
     bad = {
-        name: (o.status, o.error)
-        for name, o in raw.outcomes.items()
-        if o.status is None or o.status >= 500
+        name: (o.status, o.error) for name, o in raw.outcomes.items() if o.status is None or o.status >= 500
     }
     assert not bad, bad
     # Bodies that are not JSON (or not UTF-8 JSON) are refused as such.

@@ -47,7 +47,13 @@ def test_entity_ruler(nlp, text, expected):
 
 
 def test_lookup_lemmatizer(nlp):
-    assert [t.lemma_ for t in nlp("my daughters photos were posted")] == ["my", "daughter", "photo", "be", "post"]
+    assert [t.lemma_ for t in nlp("my daughters photos were posted")] == [
+        "my",
+        "daughter",
+        "photo",
+        "be",
+        "post",
+    ]
 
 
 def test_fingerprint_changes_with_the_gazetteer(tmp_path):
@@ -75,7 +81,7 @@ def test_cantonese_words_are_kept_whole():
 def test_offsets_point_into_the_text():
     text = "deepfake係咩嚟？ my kid's photo"
     for token in _tokens(text):
-        assert text[token.start:token.end] == token.text
+        assert text[token.start : token.end] == token.text
 
 
 def test_english_tokens_carry_spacy_lemmas(nlp):

@@ -12,8 +12,20 @@ from safeshare.responses import all_responses
 from safeshare.settings import PROJECT_ROOT
 
 FLOWS = {"report_deepfake", "privacy_settings", "school_response_plan", "human_handoff", "forget_my_data"}
-MIRRORS = ("pubt.io", "365trust", "liu233w", "web.archive.org", "cozy.pub", "paperzz", "fill.io",
-           "dokumen.tips", "biocaremalta", "kanhan.com", "megalodon.jp", "wikipedia.org")
+MIRRORS = (
+    "pubt.io",
+    "365trust",
+    "liu233w",
+    "web.archive.org",
+    "cozy.pub",
+    "paperzz",
+    "fill.io",
+    "dokumen.tips",
+    "biocaremalta",
+    "kanhan.com",
+    "megalodon.jp",
+    "wikipedia.org",
+)
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 
 
@@ -88,8 +100,12 @@ def test_every_response_is_bilingual_and_links_are_official():
 
 
 def test_danger_answers_say_999_first():
-    for name in ("utter_deepfake_scam", "utter_deepfake_intimate_images_law", "utter_report_safety",
-                 "utter_report_deepfake"):
+    for name in (
+        "utter_deepfake_scam",
+        "utter_deepfake_intimate_images_law",
+        "utter_report_safety",
+        "utter_report_deepfake",
+    ):
         en, zh = _variants(name)
         assert "999" in en["text"].splitlines()[0], name
         assert "999" in zh["text"].splitlines()[0], name
@@ -100,9 +116,30 @@ def test_every_action_response_exists():
     source = "\n".join(p.read_text() for p in (PROJECT_ROOT / "actions").glob("*.py"))
     for name in set(re.findall(r'response="(utter_[a-z_]+)"', source)):
         assert name in names, name
-    for platform in ("facebook", "instagram", "threads", "whatsapp", "tiktok", "youtube", "snapchat", "x", "douyin", "other"):
+    for platform in (
+        "facebook",
+        "instagram",
+        "threads",
+        "whatsapp",
+        "tiktok",
+        "youtube",
+        "snapchat",
+        "x",
+        "douyin",
+        "other",
+    ):
         assert f"utter_privacy_{platform}" in names
-    for platform in ("facebook", "instagram", "threads", "whatsapp", "tiktok", "youtube", "snapchat", "x", "other"):
+    for platform in (
+        "facebook",
+        "instagram",
+        "threads",
+        "whatsapp",
+        "tiktok",
+        "youtube",
+        "snapchat",
+        "x",
+        "other",
+    ):
         assert f"utter_report_platform_{platform}" in names
 
 
@@ -110,6 +147,10 @@ def test_generated_rules_are_up_to_date():
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "scripts/generate_rules.py", "--check"], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "scripts/generate_rules.py", "--check"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout

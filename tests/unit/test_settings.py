@@ -9,7 +9,9 @@ def test_env_example_lists_every_variable_and_nothing_else():
     documented = re.findall(r"^([A-Z][A-Z0-9_]+)=", text, re.M)
     compose_only = set()
     if "# --- docker-compose only" in text:
-        compose_only = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", text.split("# --- docker-compose only", 1)[1], re.M))
+        compose_only = set(
+            re.findall(r"^([A-Z][A-Z0-9_]+)=", text.split("# --- docker-compose only", 1)[1], re.M)
+        )
     assert set(documented) - compose_only == set(ENV_VARS)
     for name in ENV_VARS:
         line = text.index(f"\n{name}=")
@@ -34,7 +36,7 @@ def test_defaults_are_embedded(monkeypatch, tmp_path: Path):
     assert settings.retention_days == 180
     assert settings.cookie_secure is False  # localhost
     # secrets are generated once, kept private, and stable
-    secret = (tmp_path / "secret_key")
+    secret = tmp_path / "secret_key"
     assert secret.stat().st_mode & 0o777 == 0o600
     assert load_settings().secret_key == settings.secret_key
     assert settings.public_dict()["secret_key"] == "***"
