@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+import sqlalchemy.orm
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Event
@@ -29,6 +31,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event as sa_event
 from sqlalchemy import text as sa_text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
 
 from safeshare.redaction import redact, redact_value
 from safeshare.settings import get_settings
@@ -97,7 +100,21 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
         )
         if self.engine.dialect.name == "sqlite":
+            # Rasa's engine opens and closes a SQLite connection per query (SQLAlchemy's NullPool
+            # for files); closing the last connection to a WAL database checkpoints it, so every
+            # message paid for a checkpoint. Keep a few connections open instead (one event loop
+            # uses them, hence check_same_thread off).
+            file_url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(
+                file_url,
+                poolclass=QueuePool,
+                pool_size=2,
+                max_overflow=4,
+                connect_args={"check_same_thread": False, "timeout": 15},
+            )
             sa_event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
             with self.engine.connect():
                 pass  # WAL mode is a property of the file: set it now, not at the first message
 
