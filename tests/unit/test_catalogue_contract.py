@@ -40,6 +40,11 @@ def _training(language: str) -> dict[str, list[str]]:
 EN, ZH = _training("en"), _training("zh")
 HOLDOUT_EN = load_examples(PROJECT_ROOT / "tests" / "nlu_holdout" / "en.yml")
 HOLDOUT_ZH = load_examples(PROJECT_ROOT / "tests" / "nlu_holdout" / "zh.yml")
+BLIND = [
+    example
+    for language in ("en", "zh")
+    for example in load_examples(PROJECT_ROOT / "tests" / "nlu_holdout_blind" / f"{language}.yml")
+]
 
 
 def test_catalogue_copy_matches_the_shared_contract():
@@ -65,8 +70,14 @@ def test_topic_is_an_intent_with_data_and_held_out_cases(topic):
 
 def test_held_out_sets_are_never_trained_on():
     trained = {t.strip().lower() for examples in (EN, ZH) for items in examples.values() for t in items}
-    leaked = [t for t, _ in HOLDOUT_EN + HOLDOUT_ZH if t.strip().lower() in trained]
+    leaked = [t for t, _ in HOLDOUT_EN + HOLDOUT_ZH + BLIND if t.strip().lower() in trained]
     assert leaked == []
+
+
+def test_blind_set_covers_every_topic():
+    labels = {intent for _, intent in BLIND}
+    assert set(topics()) <= labels
+    assert "out_of_scope" in labels
 
 
 def _variants(name: str) -> tuple[dict, dict]:
