@@ -31,11 +31,11 @@ class ActionForgetMyData(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         sender = common.sender(tracker)
-        spooled = 0
+        spooled = {"inquiries": 0, "feedback": 0}
         for path in spool.pending():
             if json.loads(path.read_text(encoding="utf-8")).get("sender_key") == sender:
                 path.unlink()
-                spooled += 1
+                spooled["feedback" if path.name.startswith("FB-") else "inquiries"] += 1
         try:
             with session_scope() as session:
                 counts = repository.erase_sender(session, sender)
@@ -45,7 +45,7 @@ class ActionForgetMyData(Action):
             return []
         dispatcher.utter_message(
             response="utter_forget_done",
-            inquiries=counts["inquiries"] + spooled,
-            feedback=counts["feedback"],
+            inquiries=counts["inquiries"] + spooled["inquiries"],
+            feedback=counts["feedback"] + spooled["feedback"],
         )
         return common.reset_flow_events()

@@ -1,4 +1,5 @@
-"""👍/👎 after an answer, stored per topic (no text) for the staff dashboard."""
+"""👍/👎 after an answer, stored per topic (no text) for the staff dashboard; spooled while the
+database is down (safeshare/db/spool.py), so a vote is never lost."""
 
 from __future__ import annotations
 
@@ -8,11 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from actions import common
-from safeshare.db import repository
-from safeshare.db.session import session_scope
+from safeshare.db import spool
 
 logger = logging.getLogger(__name__)
 
@@ -28,16 +27,13 @@ class ActionRecordFeedback(Action):
         if asked is None:
             return []
         helpful = common.latest_intent(tracker) == "feedback_helpful"
-        try:
-            with session_scope() as session:
-                repository.record_feedback(
-                    session,
-                    topic=str(common.intent_of(asked)),
-                    helpful=helpful,
-                    language=common.language(tracker),
-                    channel=common.channel(tracker),
-                    sender=common.sender(tracker),
-                )
-        except (OperationalError, DBAPIError):
-            logger.warning("feedback not stored: the database is unavailable")
+        vote = spool.NewFeedback(
+            topic=str(common.intent_of(asked)),
+            helpful=helpful,
+            language=common.language(tracker),
+            channel=common.channel(tracker),
+            sender_key=common.sender(tracker),
+        )
+        if not spool.submit_feedback(vote):
+            spool.ensure_background_flush()
         return []

@@ -7,7 +7,7 @@ Usage:
   python -m safeshare db-upgrade          apply database migrations
   python -m safeshare create-user NAME [--role reviewer|admin]   add a staff console account
   python -m safeshare retention [--days N]   delete closed inquiries and idle conversations
-  python -m safeshare spool-flush         move spooled inquiries into the database
+  python -m safeshare spool-flush         move spooled inquiries and feedback into the database
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
 def cmd_spool_flush(_: argparse.Namespace) -> int:
     from safeshare.db import spool
 
-    print(f"moved {spool.flush()} spooled inquiries")
+    print(f"moved {spool.flush()} spooled inquiries and votes")
     return 0
 
 

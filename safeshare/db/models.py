@@ -95,6 +95,8 @@ class Feedback(Base):
     channel = sa.Column(sa.String(32), nullable=False)
     sender_key = sa.Column(sa.String(64), nullable=False, index=True)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    # Set only for feedback that went through the spool (database down): makes its insert idempotent.
+    spool_id = sa.Column(sa.String(36), nullable=True, unique=True, index=True)
 
 
 class StaffUser(Base):

@@ -89,9 +89,32 @@ def get_inquiry(session: Session, reference: str) -> Inquiry | None:
 
 
 def record_feedback(
-    session: Session, *, topic: str, helpful: bool, language: str, channel: str, sender: str
+    session: Session,
+    *,
+    topic: str,
+    helpful: bool,
+    language: str,
+    channel: str,
+    sender: str,
+    spool_id: str | None = None,
+    created_at: datetime | None = None,
 ) -> Feedback:
-    row = Feedback(topic=topic, helpful=helpful, language=language, channel=channel, sender_key=sender)
+    """Store one vote; a spooled vote (with `spool_id`) already stored is not stored again."""
+    if spool_id is not None:
+        existing = session.execute(
+            sa.select(Feedback).where(Feedback.spool_id == spool_id)
+        ).scalar_one_or_none()
+        if existing is not None:
+            return existing
+    row = Feedback(
+        topic=topic,
+        helpful=helpful,
+        language=language,
+        channel=channel,
+        sender_key=sender,
+        spool_id=spool_id,
+        created_at=created_at or utcnow(),
+    )
     session.add(row)
     session.flush()
     return row

@@ -1,9 +1,11 @@
-"""A durable local spool, so an inquiry is never lost while the database is down.
+"""A durable local spool, so an inquiry (or a 👍/👎) is never lost while the database is down.
 
 `submit_inquiry` tries the database; if it cannot be reached, the (already redacted) inquiry is
 written to `var/spool/<reference>.json` (write, fsync, rename: a file is either whole or absent)
 and the user still gets their reference. `flush` moves spooled inquiries into the database; the
 unique reference makes a retried insert a no-op, so each inquiry arrives exactly once.
+`submit_feedback` does the same for feedback (`FB-<uuid>.json`; the uuid is stored as the row's
+unique `spool_id`). Feedback carries no text: a topic, a vote, a language, a channel, a pseudonym.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ import json
 import logging
 import os
 import threading
-from dataclasses import asdict
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from safeshare.db.repository import NewInquiry, create_inquiry
+from safeshare.db.models import utcnow
+from safeshare.db.repository import NewInquiry, create_inquiry, record_feedback
 from safeshare.db.session import default_engine, session_scope
 from safeshare.settings import get_settings
 
@@ -32,11 +37,20 @@ def spool_dir() -> Path:
     return path
 
 
-def write_to_spool(new: NewInquiry, directory: Path | None = None) -> Path:
-    directory = directory or spool_dir()
-    final = directory / f"{new.reference}.json"
-    tmp = directory / f".{new.reference}.json.tmp"
-    payload = json.dumps(asdict(new.redacted()), ensure_ascii=False).encode()
+@dataclass
+class NewFeedback:
+    topic: str
+    helpful: bool
+    language: str
+    channel: str
+    sender_key: str
+    spool_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    created_at: str = field(default_factory=lambda: utcnow().isoformat())
+
+
+def _write_atomically(directory: Path, name: str, payload: bytes) -> Path:
+    final = directory / name
+    tmp = directory / f".{name}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.write(fd, payload)
@@ -50,6 +64,48 @@ def write_to_spool(new: NewInquiry, directory: Path | None = None) -> Path:
     finally:
         os.close(dir_fd)
     return final
+
+
+def write_to_spool(new: NewInquiry, directory: Path | None = None) -> Path:
+    payload = json.dumps(asdict(new.redacted()), ensure_ascii=False).encode()
+    return _write_atomically(directory or spool_dir(), f"{new.reference}.json", payload)
+
+
+def write_feedback_to_spool(new: NewFeedback, directory: Path | None = None) -> Path:
+    payload = json.dumps(asdict(new), ensure_ascii=False).encode()
+    return _write_atomically(directory or spool_dir(), f"FB-{new.spool_id}.json", payload)
+
+
+def _store_feedback(session: object, new: NewFeedback) -> None:
+    record_feedback(
+        session,  # type: ignore[arg-type]
+        topic=new.topic,
+        helpful=new.helpful,
+        language=new.language,
+        channel=new.channel,
+        sender=new.sender_key,
+        spool_id=new.spool_id,
+        created_at=datetime.fromisoformat(new.created_at),
+    )
+
+
+def submit_feedback(new: NewFeedback, engine: Engine | None = None) -> bool:
+    """Store the vote; True if it reached the database, False if it was spooled."""
+    try:
+        with session_scope(engine or default_engine()) as session:
+            record_feedback(
+                session,
+                topic=new.topic,
+                helpful=new.helpful,
+                language=new.language,
+                channel=new.channel,
+                sender=new.sender_key,
+            )
+        return True
+    except (OperationalError, DBAPIError) as error:
+        logger.warning("database unavailable (%s); spooling feedback", type(error).__name__)
+        write_feedback_to_spool(new)
+        return False
 
 
 def submit_inquiry(new: NewInquiry, engine: Engine | None = None) -> bool:
@@ -66,22 +122,26 @@ def submit_inquiry(new: NewInquiry, engine: Engine | None = None) -> bool:
 
 
 def pending(directory: Path | None = None) -> list[Path]:
+    """Spooled inquiries and feedback, oldest kind first (inquiries matter more)."""
     directory = directory or spool_dir()
-    return sorted(directory.glob("SS-*.json"))
+    return sorted(directory.glob("SS-*.json")) + sorted(directory.glob("FB-*.json"))
 
 
 def flush(engine: Engine | None = None, directory: Path | None = None) -> int:
-    """Write spooled inquiries to the database; returns how many were moved."""
+    """Write spooled inquiries and feedback to the database; returns how many were moved."""
     moved = 0
     with _lock:
         for path in pending(directory):
-            new = NewInquiry(**json.loads(path.read_text(encoding="utf-8")))
+            data = json.loads(path.read_text(encoding="utf-8"))
             with session_scope(engine or default_engine()) as session:
-                create_inquiry(session, new)
+                if path.name.startswith("FB-"):
+                    _store_feedback(session, NewFeedback(**data))
+                else:
+                    create_inquiry(session, NewInquiry(**data))
             path.unlink()
             moved += 1
     if moved:
-        logger.info("moved %d spooled inquiries into the database", moved)
+        logger.info("moved %d spooled items into the database", moved)
     return moved
 
 

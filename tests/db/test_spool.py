@@ -97,3 +97,43 @@ def _unreachable(tmp_path):
     target = tmp_path / "is_a_directory.db"
     target.mkdir(exist_ok=True)
     return sa.create_engine(f"sqlite:///{target}", future=True)
+
+
+def test_feedback_during_an_outage_arrives_exactly_once(tmp_path, monkeypatch):
+    """A 👍 given while the database is down is spooled; a flush that is repeated (as after a crash
+    between the insert and the file's removal) does not store it twice."""
+    from safeshare.db.migrate import upgrade
+    from safeshare.db.models import Feedback
+    from safeshare.settings import get_settings
+
+    monkeypatch.setenv("SAFESHARE_VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    db = tmp_path / "store.db"
+    upgrade(f"sqlite:///{db}")
+    good = create_engine(f"sqlite:///{db}")
+    try:
+        votes = [
+            spool.NewFeedback(
+                topic="deepfake_explained", helpful=i % 2 == 0, language="zh", channel="rest", sender_key="s1"
+            )
+            for i in range(3)
+        ]
+        assert all(spool.submit_feedback(v, _unreachable(tmp_path)) is False for v in votes)
+        files = spool.pending()
+        assert [p.name[:3] for p in files] == ["FB-"] * 3
+        copies = {p: p.read_bytes() for p in files}
+        assert spool.flush(good) == 3
+        for path, content in copies.items():  # the files come back: flushed again, stored once
+            path.write_bytes(content)
+        assert spool.flush(good) == 3
+        with session_scope(good) as session:
+            rows = session.execute(sa.select(Feedback)).scalars().all()
+            assert len(rows) == 3
+            assert sorted(r.spool_id for r in rows) == sorted(v.spool_id for v in votes)
+            assert {(r.topic, r.language, r.sender_key) for r in rows} == {("deepfake_explained", "zh", "s1")}
+        assert spool.submit_feedback(votes[0], good) is True  # direct: no spool id, a new row
+        with session_scope(good) as session:
+            assert session.execute(sa.select(sa.func.count(Feedback.id))).scalar_one() == 4
+    finally:
+        good.dispose()
+        get_settings.cache_clear()
