@@ -30,6 +30,10 @@ case "$command" in
         # Secrets are shared by every process, so they must come from the environment: the
         # generated-into-var/ fallback of a single machine would differ per container.
         require RASA_TOKEN SAFESHARE_SECRET_KEY TRACKER_DB_URL ACTION_ENDPOINT_URL
+        # One message is parsed at a time per process: TensorFlow's thread pools only add
+        # contention (bench/load.py; docs/benchmarks.md). Scale with replicas instead.
+        export TF_INTER_OP_PARALLELISM_THREADS="${TF_INTER_OP_PARALLELISM_THREADS:-1}"
+        export TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-1}"
         exec python -m rasa run --model models/safeshare.tar.gz \
             --enable-api --auth-token "$RASA_TOKEN" --cors "${RASA_CORS_ORIGINS:-*}" \
             --interface 0.0.0.0 --port 5005 \

@@ -153,6 +153,10 @@ def stack_env(ports: Ports, extra: dict[str, str] | None = None) -> dict[str, st
         "RASA_URL": f"http://127.0.0.1:{ports.rasa}",
         "SAFESHARE_WEB_PORT": str(ports.web),
         "SAFESHARE_PUBLIC_URL": os.environ.get("SAFESHARE_PUBLIC_URL", f"http://127.0.0.1:{ports.web}"),
+        # A Rasa server parses one message at a time: TensorFlow's thread pools only add contention
+        # with the other processes (docs/benchmarks.md). Training (base_env) keeps them.
+        "TF_INTER_OP_PARALLELISM_THREADS": os.environ.get("TF_INTER_OP_PARALLELISM_THREADS", "1"),
+        "TF_INTRA_OP_PARALLELISM_THREADS": os.environ.get("TF_INTRA_OP_PARALLELISM_THREADS", "1"),
     }
     env.update(extra or {})
     return base_env(env)
