@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -132,6 +133,15 @@ def train_nlu(config: Path, out: Path, name: str, timeout: float) -> dict[str, A
     return result
 
 
+def training_data_digest() -> str:
+    """What `rasa train nlu` reads besides the config: data/nlu and the domain."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "data" / "nlu").rglob("*.yml")) + [ROOT / "domain.yml"]:
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def default_training(args: argparse.Namespace, config: Path, work: Path) -> dict[str, Any]:
     """Train the default pipeline, or reuse the one kept in --default-dir (same config only)."""
     if not args.default_dir:
@@ -139,17 +149,19 @@ def default_training(args: argparse.Namespace, config: Path, work: Path) -> dict
     keep = Path(args.default_dir).resolve()
     record = keep / "training.json"
     wanted = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data = training_data_digest()
     if record.exists():
         saved = json.loads(record.read_text(encoding="utf-8"))
-        if saved.get("config") == wanted and Path(saved["model"]).exists():
+        if saved.get("config") == wanted and saved.get("data") == data and Path(saved["model"]).exists():
             print(f"reusing the default model trained {saved['trained_at']} in {keep}", flush=True)
             return saved["training"]
-        print(f"{record} is for another config or lost its model: training again", flush=True)
+        print(f"{record} is for another config or data, or lost its model: training again", flush=True)
     training = train_nlu(config, keep, "default", args.timeout)
     record.write_text(
         json.dumps(
             {
                 "config": wanted,
+                "data": data,
                 "model": training["model"],
                 "trained_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
                 "training": training,
