@@ -3,12 +3,13 @@ are free again between them), and print one summary. What `make bench` runs.
 
 Order: training (a cold `rasa train`), accuracy (two NLU trainings, then scoring; the default
 pipeline's model is kept in bench/results/default-model/ and reused while its config and data are
-unchanged, since it takes 40-90 min), load (three set-ups, three levels each). Each has a time limit; a benchmark that fails or runs over is
+unchanged, since it takes 40-90 min), the fallback thresholds on a split of the training data,
+load (three set-ups, three levels each). Each has a time limit; a benchmark that fails or runs over is
 reported and the others still run. Results: bench/results/<name>.json and
 bench/results/summary.md.
 
 Usage:
-  python bench/run_all.py [--only training,accuracy,load] [--quick]
+  python bench/run_all.py [--only training,accuracy,fallback_threshold,load] [--quick]
 --quick: 10 s per load level; accuracy without timing our own training and with the default
 pipeline trained for 20 epochs instead of 100 (a smoke run: the published figures come from a
 full run on a quiet machine).
@@ -31,6 +32,7 @@ BENCHMARKS = {
     # name: (script, extra arguments for --quick, time limit in seconds)
     "training": ("training.py", [], 3000),
     "accuracy": ("accuracy.py", ["--skip-our-training", "--default-epochs", "20"], 7800),
+    "fallback_threshold": ("fallback_threshold.py", [], 3000),
     "load": ("load.py", ["--duration", "10"], 1800),
 }
 
