@@ -99,40 +99,6 @@ def write_default_config(path: Path, epochs: int | None = None) -> dict[str, Any
     return config
 
 
-def train_nlu(config: Path, out: Path, name: str, timeout: float) -> dict[str, Any]:
-    """`rasa train nlu` into `out` with a cache of its own (a cold, comparable training)."""
-    out.mkdir(parents=True, exist_ok=True)
-    env = benchlib.quiet_env({"RASA_CACHE_DIRECTORY": str(out / "cache")})
-    argv = [
-        sys.executable,
-        "-m",
-        "rasa",
-        "train",
-        "nlu",
-        "--config",
-        str(config),
-        "--nlu",
-        "data/nlu",
-        "--domain",
-        "domain.yml",
-        "--out",
-        str(out),
-        "--fixed-model-name",
-        name,
-    ]
-    log = out / f"train-{name}.log"
-    print(f"training {name} NLU-only (log: {log}) ...", flush=True)
-    result = benchlib.run_timed(argv, cwd=ROOT, env=env, log=log, timeout=timeout)
-    if result["returncode"] != 0:
-        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
-        raise SystemExit(f"`rasa train nlu` for {name} failed:\n{tail}")
-    model = next(out.glob(f"{name}*.tar.gz"))
-    result["model"] = str(model)
-    result["model_mib"] = benchlib.mib(model.stat().st_size)
-    print(f"  {name}: {result['seconds']} s, peak {result['peak_rss_mib']} MiB", flush=True)
-    return result
-
-
 def training_data_digest() -> str:
     """What `rasa train nlu` reads besides the config: data/nlu and the domain."""
     digest = hashlib.sha256()
@@ -145,7 +111,7 @@ def training_data_digest() -> str:
 def default_training(args: argparse.Namespace, config: Path, work: Path) -> dict[str, Any]:
     """Train the default pipeline, or reuse the one kept in --default-dir (same config only)."""
     if not args.default_dir:
-        return train_nlu(config, work / "default", "default", args.timeout)
+        return benchlib.train_nlu(config, work / "default", "default", args.timeout)
     keep = Path(args.default_dir).resolve()
     record = keep / "training.json"
     wanted = yaml.safe_load(config.read_text(encoding="utf-8"))
@@ -156,7 +122,7 @@ def default_training(args: argparse.Namespace, config: Path, work: Path) -> dict
             print(f"reusing the default model trained {saved['trained_at']} in {keep}", flush=True)
             return saved["training"]
         print(f"{record} is for another config or data, or lost its model: training again", flush=True)
-    training = train_nlu(config, keep, "default", args.timeout)
+    training = benchlib.train_nlu(config, keep, "default", args.timeout)
     record.write_text(
         json.dumps(
             {
@@ -259,7 +225,7 @@ def main() -> int:
             print(f"default model kept in {args.default_dir}")
             return 0
         if not args.skip_our_training:
-            trainings["ours"] = train_nlu(ROOT / "config.yml", work / "ours", "ours", args.timeout)
+            trainings["ours"] = benchlib.train_nlu(ROOT / "config.yml", work / "ours", "ours", args.timeout)
 
         print("scoring the held-out sets in-process ...", flush=True)
         reports = {

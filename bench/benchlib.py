@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -160,33 +159,49 @@ class Backend:
     replicas: int = 1
 
 
+def train_nlu(
+    config: Path, out: Path, name: str, timeout: float, nlu: Path = ROOT / "data" / "nlu"
+) -> dict[str, Any]:
+    """`rasa train nlu` on `nlu` into `out` with a cache of its own (a cold, comparable training)."""
+    out.mkdir(parents=True, exist_ok=True)
+    env = quiet_env({"RASA_CACHE_DIRECTORY": str(out / "cache")})
+    argv = [
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "nlu",
+        "--config",
+        str(config),
+        "--nlu",
+        str(nlu),
+        "--domain",
+        "domain.yml",
+        "--out",
+        str(out),
+        "--fixed-model-name",
+        name,
+    ]
+    log = out / f"train-{name}.log"
+    print(f"training {name} NLU-only (log: {log}) ...", flush=True)
+    result = run_timed(argv, cwd=ROOT, env=env, log=log, timeout=timeout)
+    if result["returncode"] != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+        raise SystemExit(f"`rasa train nlu` for {name} failed:\n{tail}")
+    model = next(out.glob(f"{name}*.tar.gz"))
+    result["model"] = str(model)
+    result["model_mib"] = mib(model.stat().st_size)
+    print(f"  {name}: {result['seconds']} s, peak {result['peak_rss_mib']} MiB", flush=True)
+    return result
+
+
 @contextlib.contextmanager
 def postgres_database(admin_url: str, prefix: str = "safeshare_bench") -> Iterator[str]:
     """A fresh PostgreSQL database (migrations applied), dropped afterwards."""
-    import sqlalchemy as sa
-    from sqlalchemy.engine import make_url
+    from safeshare.db.scratch import scratch_database
 
-    from safeshare.db.migrate import upgrade
-
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
+    with scratch_database(admin_url, prefix) as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def postgres_reachable(admin_url: str) -> str | None:

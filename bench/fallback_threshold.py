@@ -116,14 +116,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="safeshare-bench-threshold-"))
     try:
         train, test, config = split(work, args.seed)
-        argv = [sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config), "--nlu", str(train)]
-        argv += ["--domain", "domain.yml", "--out", str(work), "--fixed-model-name", "split"]
-        env = benchlib.quiet_env({"RASA_CACHE_DIRECTORY": str(work / "cache")})
         print("training on the 80% ...", flush=True)
-        result = benchlib.run_timed(argv, cwd=ROOT, env=env, log=work / "train.log", timeout=3600)
-        if result["returncode"] != 0:
-            raise SystemExit((work / "train.log").read_text(encoding="utf-8", errors="replace")[-3000:])
-        rows = asyncio.run(rankings(next(work.glob("split*.tar.gz")), test))
+        model = benchlib.train_nlu(config, work, "split", timeout=3600, nlu=train)["model"]
+        rows = asyncio.run(rankings(Path(model), test))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

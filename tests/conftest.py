@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,33 +61,14 @@ def postgres_admin_url() -> str:
 @pytest.fixture()
 def postgres_url(postgres_admin_url: str) -> Iterator[str]:
     """A fresh PostgreSQL database (created and dropped by the test), migrations applied."""
-    import sqlalchemy as sa
-    from sqlalchemy.engine import make_url
+    from safeshare.db.scratch import scratch_database
+    from safeshare.db.session import engine_for
 
-    from safeshare.db.migrate import upgrade
-
-    name = f"safeshare_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    try:
-        yield url
-    finally:
-        from safeshare.db.session import engine_for
-
-        engine_for.cache_clear()
-        with admin.connect() as conn:
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with scratch_database(postgres_admin_url, "safeshare_test") as url:
+        try:
+            yield url
+        finally:
+            engine_for.cache_clear()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
 
 from safeshare.db.models import utcnow
 from safeshare.db.repository import NewInquiry, create_inquiry, record_feedback
@@ -76,15 +77,16 @@ def write_feedback_to_spool(new: NewFeedback, directory: Path | None = None) -> 
     return _write_atomically(directory or spool_dir(), f"FB-{new.spool_id}.json", payload)
 
 
-def _store_feedback(session: object, new: NewFeedback) -> None:
+def _store_feedback(session: Session, new: NewFeedback, *, spooled: bool) -> None:
+    """A spooled vote keeps its spool id (a repeated flush stores it once); a direct one has none."""
     record_feedback(
-        session,  # type: ignore[arg-type]
+        session,
         topic=new.topic,
         helpful=new.helpful,
         language=new.language,
         channel=new.channel,
         sender=new.sender_key,
-        spool_id=new.spool_id,
+        spool_id=new.spool_id if spooled else None,
         created_at=datetime.fromisoformat(new.created_at),
     )
 
@@ -93,14 +95,7 @@ def submit_feedback(new: NewFeedback, engine: Engine | None = None) -> bool:
     """Store the vote; True if it reached the database, False if it was spooled."""
     try:
         with session_scope(engine or default_engine()) as session:
-            record_feedback(
-                session,
-                topic=new.topic,
-                helpful=new.helpful,
-                language=new.language,
-                channel=new.channel,
-                sender=new.sender_key,
-            )
+            _store_feedback(session, new, spooled=False)
         return True
     except (OperationalError, DBAPIError) as error:
         logger.warning("database unavailable (%s); spooling feedback", type(error).__name__)
@@ -135,7 +130,7 @@ def flush(engine: Engine | None = None, directory: Path | None = None) -> int:
             data = json.loads(path.read_text(encoding="utf-8"))
             with session_scope(engine or default_engine()) as session:
                 if path.name.startswith("FB-"):
-                    _store_feedback(session, NewFeedback(**data))
+                    _store_feedback(session, NewFeedback(**data), spooled=True)
                 else:
                     create_inquiry(session, NewInquiry(**data))
             path.unlink()

@@ -63,20 +63,16 @@ def _not_sent(error: BaseException) -> bool:
 async def _run_resiliently(
     self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any
 ) -> list[Event]:
-    try:
+    for attempt in (1, 2):
         try:
             return await _original_run(self, output_channel, nlg, tracker, domain)
         except ActionExecutionRejection:
             raise
         except RasaException as error:
-            if not _not_sent(error):
-                raise
+            if attempt == 2 or not _not_sent(error):
+                return await _degraded(self, error, output_channel, nlg, tracker, domain)
             logger.warning("action server connection failed for %s; trying once more", self.name())
-            return await _original_run(self, output_channel, nlg, tracker, domain)
-    except ActionExecutionRejection:
-        raise
-    except RasaException as error:
-        return await _degraded(self, error, output_channel, nlg, tracker, domain)
+    raise AssertionError("unreachable")
 
 
 async def _degraded(

@@ -30,11 +30,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from safeshare.db.models import Inquiry
 from safeshare.db.repository import sender_key
+from safeshare.db.scratch import scratch_database
 from safeshare.settings import PROJECT_ROOT, get_settings
 
 pytestmark = [pytest.mark.model, pytest.mark.postgres, pytest.mark.redis]
@@ -69,25 +69,10 @@ scaled_run = _load_scaled_run()
 # -- fixtures -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def scaled_db(postgres_admin_url: str) -> Iterator[str]:
-    """A fresh database for the module (conftest's `postgres_url` pattern; the run applies the
-    migrations itself, like the compose file's `migrate` service)."""
-    name = f"safeshare_scaled_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    """A fresh database for the module (the run applies the migrations itself, like the compose
+    file's `migrate` service)."""
+    with scratch_database(postgres_admin_url, "safeshare_scaled", migrate=False) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -153,6 +154,7 @@ def _tcp_target(url: str, default_port: int) -> tuple[str, int] | None:
 @pytest.fixture(scope="module")
 def faulty(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack]:
     from safeshare.db.migrate import upgrade
+    from safeshare.db.scratch import scratch_database
 
     workdir = tmp_path_factory.mktemp("faults")
     var = workdir / "var"
@@ -161,62 +163,43 @@ def faulty(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     redis_url = os.environ.get("TEST_REDIS_URL", "")
     pg_target = _tcp_target(admin_url, 5432) if admin_url else None
     redis_target = _tcp_target(redis_url, 6379) if redis_url else None
-    admin = database = None
-    pg_proxy = redis_proxy = None
-    direct_url = None
-    if pg_target:
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", future=True)
-        database = f"safeshare_faults_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
-        direct_url = make_url(admin_url).set(database=database).render_as_string(hide_password=False)
-        upgrade(direct_url)
-        pg_proxy = TcpProxy(*pg_target)
-        database_url = _proxied_url(direct_url, pg_proxy)
-    else:
-        database_url = f"sqlite:///{var / 'safeshare.db'}"
-        upgrade(database_url)
-    lock_url = ""
-    if redis_target:
-        redis_proxy = TcpProxy(*redis_target)
-        lock_url = _proxied_url(redis_url, redis_proxy)
-    ports = launcher.Ports.free()
-    token = get_settings().rasa_token
-    tracker_url = f"sqlite:///{var / 'tracker.db'}"
-    env = launcher.stack_env(
-        ports,
-        {
-            "SAFESHARE_VAR_DIR": str(var),
-            "DATABASE_URL": database_url,
-            "TRACKER_DB_URL": tracker_url,
-            "REDIS_URL": lock_url,
-            "RASA_TOKEN": token,
-        },
-    )
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    faults = FaultStack(
-        workdir, ports, env, token, tracker_url, database_url, direct_url, pg_proxy, redis_proxy
-    )
-    try:
+    with ExitStack() as cleanup:  # unwinds last in, first out: proxies closed, then the database dropped
+        pg_proxy = redis_proxy = None
+        direct_url = None
+        if pg_target:
+            direct_url = cleanup.enter_context(scratch_database(admin_url, "safeshare_faults"))
+            pg_proxy = TcpProxy(*pg_target)
+            cleanup.callback(pg_proxy.close)
+            database_url = _proxied_url(direct_url, pg_proxy)
+        else:
+            database_url = f"sqlite:///{var / 'safeshare.db'}"
+            upgrade(database_url)
+        lock_url = ""
+        if redis_target:
+            redis_proxy = TcpProxy(*redis_target)
+            cleanup.callback(redis_proxy.close)
+            lock_url = _proxied_url(redis_url, redis_proxy)
+        ports = launcher.Ports.free()
+        token = get_settings().rasa_token
+        tracker_url = f"sqlite:///{var / 'tracker.db'}"
+        env = launcher.stack_env(
+            ports,
+            {
+                "SAFESHARE_VAR_DIR": str(var),
+                "DATABASE_URL": database_url,
+                "TRACKER_DB_URL": tracker_url,
+                "REDIS_URL": lock_url,
+                "RASA_TOKEN": token,
+            },
+        )
+        env.pop("TELEGRAM_BOT_TOKEN", None)
+        faults = FaultStack(
+            workdir, ports, env, token, tracker_url, database_url, direct_url, pg_proxy, redis_proxy
+        )
+        cleanup.callback(faults.stack.stop)
         faults.start_actions()
         faults.start_rasa()
         yield faults
-    finally:
-        faults.stack.stop()
-        for proxy in (pg_proxy, redis_proxy):
-            if proxy is not None:
-                proxy.close()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(
-                    sa.text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :name AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": database},
-                )
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}"'))
-            admin.dispose()
 
 
 # ------------------------------------------------------------------------------ action server
