@@ -1,16 +1,21 @@
-"""The Redis lock store keeps answering while Redis is down (in-process locks meanwhile)."""
+"""The lock stores: one message of a conversation at a time, across replicas through Redis, and
+still answering while Redis is down (in-process locks meanwhile)."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import threading
+import time
 import uuid
+from collections.abc import Callable, Iterator
 from urllib.parse import urlparse
 
 import pytest
 import redis
+from rasa.core.lock_store import LockError, LockStore
 
-from safeshare.rasa_ext.lock_store import ResilientRedisLockStore
+from safeshare.rasa_ext.lock_store import LocalLockStore, RedisTicketLockStore, ResilientRedisLockStore
 
 
 def closed_port() -> int:
@@ -35,32 +40,176 @@ async def test_unreachable_redis_falls_back_to_in_process_locks() -> None:
     assert store._down_since is not None
 
 
-async def test_other_lock_errors_are_not_hidden() -> None:
+async def test_other_errors_are_not_hidden() -> None:
     store = ResilientRedisLockStore(host="127.0.0.1", port=closed_port(), socket_timeout=1)
 
     def broken(*_: object, **__: object) -> None:
         raise ValueError("not a Redis problem")
 
-    store.get_or_create_lock = broken  # type: ignore[method-assign]
-    from rasa.core.lock_store import LockError
-
-    with pytest.raises(LockError):
+    store._issue = broken  # type: ignore[assignment,method-assign]
+    with pytest.raises(ValueError):
         async with store.lock("conversation-2"):
             pass
+    assert store._down_since is None
+
+
+async def test_the_in_process_store_does_not_wait_a_second_per_queued_message() -> None:
+    store = LocalLockStore()
+
+    async def handle() -> None:
+        async with store.lock("conversation-local"):
+            await asyncio.sleep(0.01)
+
+    started = time.monotonic()
+    await asyncio.gather(*(handle() for _ in range(5)))
+    # Rasa's default looks again every second: 4 waiting messages would take 4 s.
+    assert time.monotonic() - started < 1.0
+
+
+# -- with a real Redis ---------------------------------------------------------------------
+@pytest.fixture
+def store_factory(redis_url: str) -> Iterator[Callable[[], RedisTicketLockStore]]:
+    parsed = urlparse(redis_url)
+    prefix = f"safesharetest{uuid.uuid4().hex[:8]}"
+    made: list[RedisTicketLockStore] = []
+
+    def make(cls: type[RedisTicketLockStore] = ResilientRedisLockStore) -> RedisTicketLockStore:
+        store = cls(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 6379,
+            db=int(parsed.path.lstrip("/") or 0),
+            password=parsed.password,
+            key_prefix=prefix,
+        )
+        made.append(store)
+        return store
+
+    make.prefix = prefix  # type: ignore[attr-defined]
+    yield make
+    for store in made:
+        store.red.close()
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
+def keys(store: RedisTicketLockStore, prefix: str) -> list[str]:
+    return sorted(key.decode() for key in store.red.scan_iter(f"{prefix}:*"))
 
 
 @pytest.mark.redis
-async def test_with_redis_up_the_locks_are_in_redis(redis_url: str) -> None:
-    parsed = urlparse(redis_url)
-    prefix = f"safesharetest{uuid.uuid4().hex[:8]}"
-    store = ResilientRedisLockStore(
-        host=parsed.hostname,
-        port=parsed.port or 6379,
-        db=int(parsed.path.lstrip("/") or 0),
-        key_prefix=prefix,
-    )
-    client = redis.Redis(host=parsed.hostname, port=parsed.port or 6379, db=int(parsed.path.lstrip("/") or 0))
+async def test_with_redis_up_the_locks_are_in_redis_and_gone_after(store_factory) -> None:
+    store = store_factory()
+    prefix = store_factory.prefix
     async with store.lock("conversation-3"):
-        assert client.keys(f"{prefix}:lock:*") == [f"{prefix}:lock:conversation-3".encode()]
-    assert client.keys(f"{prefix}:lock:*") == []
+        assert keys(store, prefix) == [f"{prefix}:lock:conversation-3", f"{prefix}:lockseq:conversation-3"]
+    assert keys(store, prefix) == []
     assert store._down_since is None
+
+
+def exclusion_run(stores: list[LockStore], rounds: int) -> tuple[int, int]:
+    """Each store in its own thread with its own event loop (as replicas are), all locking one
+    conversation over and over. Returns (most holders seen at once, locks taken)."""
+    inside = 0
+    most = 0
+    taken = 0
+    guard = threading.Lock()
+    start = threading.Barrier(len(stores))
+
+    async def replica(store: LockStore) -> None:
+        nonlocal inside, most, taken
+
+        async def message() -> None:
+            nonlocal inside, most, taken
+            async with store.lock("shared-conversation", wait_time_in_seconds=0.001):
+                with guard:
+                    inside += 1
+                    most = max(most, inside)
+                    taken += 1
+                await asyncio.sleep(0.002)
+                with guard:
+                    inside -= 1
+
+        start.wait()
+        for _ in range(rounds):
+            await asyncio.gather(message(), message())
+
+    threads = [threading.Thread(target=asyncio.run, args=(replica(store),)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return most, taken
+
+
+@pytest.mark.redis
+def test_replicas_never_hold_one_conversation_at_once(store_factory) -> None:
+    """Four replicas, two messages each at a time, 40 rounds: never two holders. (Rasa's own
+    RedisLockStore fails this: its read-change-write of the lock lets two replicas hold ticket 0.)"""
+    stores = [store_factory() for _ in range(4)]
+    most, taken = exclusion_run(stores, rounds=40)
+    assert taken == 4 * 40 * 2
+    assert most == 1
+    assert keys(stores[0], store_factory.prefix) == []
+
+
+@pytest.mark.redis
+async def test_tickets_are_served_in_the_order_they_were_issued(store_factory) -> None:
+    store = store_factory()
+    order: list[int] = []
+    holding = asyncio.Event()
+
+    async def first() -> None:
+        async with store.lock("queue"):
+            holding.set()
+            await asyncio.sleep(0.2)
+            order.append(0)
+
+    async def later(n: int) -> None:
+        await holding.wait()
+        await asyncio.sleep(0.01 * n)  # issue tickets 1, 2, 3 in this order
+        async with store.lock("queue"):
+            order.append(n)
+
+    await asyncio.gather(first(), later(3), later(1), later(2))
+    assert order == [0, 1, 2, 3]
+
+
+@pytest.mark.redis
+async def test_a_dead_replicas_ticket_expires_and_the_next_is_served(store_factory) -> None:
+    store = store_factory()
+    store.issue_ticket("orphaned", lock_lifetime=0.3)  # taken, never given back
+    started = time.monotonic()
+    async with store.lock("orphaned"):
+        waited = time.monotonic() - started
+    assert 0.2 <= waited < 2
+    assert keys(store, store_factory.prefix) == []
+
+
+@pytest.mark.redis
+async def test_a_waiter_that_outlives_its_ticket_gets_a_lock_error(store_factory) -> None:
+    store = store_factory()
+    holder = store.issue_ticket("slow", lock_lifetime=30)
+    with pytest.raises(LockError):
+        async with store.lock("slow", lock_lifetime=0.1):
+            pass
+    store.release("slow", holder)
+    assert keys(store, store_factory.prefix) == []
+
+
+@pytest.mark.redis
+async def test_a_cancelled_waiter_gives_its_ticket_back(store_factory) -> None:
+    store = store_factory()
+    holder = store.issue_ticket("cancel")
+    waiter = asyncio.create_task(store.lock("cancel").__aenter__())
+    await asyncio.sleep(0.1)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    store.release("cancel", holder)
+    # Nothing left waiting: the next message is served at once, not after the lifetime.
+    started = time.monotonic()
+    async with store.lock("cancel"):
+        assert time.monotonic() - started < 0.5
+    assert keys(store, store_factory.prefix) == []
