@@ -6,8 +6,10 @@ import re
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from safeshare.catalogue import is_answer_topic
+from safeshare.db.models import Inquiry
 from safeshare.db.repository import sender_key
 from safeshare.language import effective
 
@@ -110,3 +112,19 @@ def reset_flow_events() -> list[dict[str, Any]]:
     from rasa_sdk.events import SlotSet
 
     return [SlotSet(name, None) for name in FLOW_SLOTS]
+
+
+def say_staff_answer(dispatcher: CollectingDispatcher, inquiry: Inquiry) -> bool:
+    """Says a staff answer in the conversation. Returns True if saying it delivers it.
+
+    In the widget (Socket.IO) it is only delivered once a browser has shown it: the message
+    carries the reference, and the widget confirms (`staff_answer_seen`), which marks it
+    delivered; until then it is said again at the user's next session."""
+    confirmed_by_widget = inquiry.channel == "socketio"
+    dispatcher.utter_message(
+        response="utter_staff_answer",
+        reference=inquiry.reference,
+        answer=inquiry.staff_answer,
+        json_message={"data": {"staff_answer": inquiry.reference}} if confirmed_by_widget else None,
+    )
+    return not confirmed_by_widget

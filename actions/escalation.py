@@ -213,11 +213,6 @@ class ActionDeliverStaffAnswer(Action):
                 inquiry = repository.get_inquiry(session, reference)
                 if inquiry is None or inquiry.sender_key != common.sender(tracker):
                     continue
-                if inquiry.staff_answer:
-                    dispatcher.utter_message(
-                        response="utter_staff_answer",
-                        reference=inquiry.reference,
-                        answer=inquiry.staff_answer,
-                    )
+                if inquiry.staff_answer and common.say_staff_answer(dispatcher, inquiry):
                     repository.mark_delivered(session, inquiry)
         return []

@@ -37,12 +37,8 @@ class ActionSessionStart(Action):
                 for inquiry in repository.undelivered_answers(session, common.sender(tracker)):
                     if inquiry.channel == "telegram":
                         continue  # the relay delivers those itself
-                    dispatcher.utter_message(
-                        response="utter_staff_answer",
-                        reference=inquiry.reference,
-                        answer=inquiry.staff_answer,
-                    )
-                    repository.mark_delivered(session, inquiry)
+                    if common.say_staff_answer(dispatcher, inquiry):
+                        repository.mark_delivered(session, inquiry)
         except (OperationalError, DBAPIError):
             logger.warning("could not check for waiting staff answers: database unavailable")
         if (tracker.latest_message or {}).get("intent", {}).get("name") == "session_start":

@@ -2,8 +2,10 @@
 
 - telegram: sent to the user's chat by the Telegram relay's `bot.delivery.deliver_staff_answer`.
 - socketio (the website widget): the Rasa server is asked to trigger `staff_answer_ready` in the
-  user's conversation; `action_deliver_staff_answer` then says the answer in the widget and marks
-  the inquiry delivered. A user who is not connected gets it when their next session starts.
+  user's conversation; `action_deliver_staff_answer` then says the answer in the widget. The
+  inquiry is marked delivered when an open widget confirms it showed the answer
+  (`WidgetSocketIOInput`, event `staff_answer_seen`); a user who is not connected gets it when
+  their next session starts, and their widget confirms it then.
 - any other channel (REST clients): nothing can be pushed; the user reads the answer with
   "status SS-XXXXX", so the answer stays pending.
 
@@ -78,6 +80,6 @@ def _deliver_socketio(answer: StaffAnswer, settings: Settings) -> str:
         raise DeliveryError(
             f"the assistant refused the answer (HTTP {response.status_code}): {response.text[:200]}"
         )
-    # The action marks the inquiry delivered itself once it has said the answer; until then it
-    # waits for the user's next session.
+    # Delivered once the user's widget confirms it has shown the answer; until then it waits
+    # for the user's next session.
     return PENDING

@@ -140,6 +140,18 @@ def mark_delivered(session: Session, inquiry: Inquiry) -> None:
     inquiry.delivery_error = None
 
 
+def confirm_seen(session: Session, sender: str, reference: str) -> bool:
+    """The user's own client showed the staff answer to `reference`: mark it delivered.
+
+    Only for an answered inquiry of this sender; False (and nothing changed) otherwise."""
+    inquiry = get_inquiry(session, reference)
+    if inquiry is None or inquiry.sender_key != sender or inquiry.status != InquiryStatus.answered.value:
+        return False
+    if inquiry.delivery_status != "delivered":
+        mark_delivered(session, inquiry)
+    return True
+
+
 def erase_sender(session: Session, sender: str) -> dict[str, int]:
     """Delete everything stored about one sender: inquiries (with notes) and feedback."""
     inquiries = session.execute(

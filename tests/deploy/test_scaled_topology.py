@@ -366,6 +366,52 @@ async def test_widget_socketio_session_is_sticky_through_the_proxy(scaled, db: s
     assert texts == ["what is a deepfake?"]
 
 
+async def test_a_push_from_any_replica_reaches_the_widget(scaled) -> None:
+    """A staff answer is pushed through whichever replica the console's call lands on; the
+    widget is connected to one of them. Sent to each replica in turn, the push must arrive
+    every time (the replicas relay Socket.IO messages through Redis)."""
+    import socketio
+
+    session_id = f"widget-{uuid.uuid4().hex[:12]}"
+    confirmed = asyncio.Event()
+    replies: asyncio.Queue[dict] = asyncio.Queue()
+    client = socketio.AsyncClient(reconnection=False)
+
+    @client.on("session_confirm")
+    async def _confirm(_: object) -> None:
+        confirmed.set()
+
+    @client.on("bot_uttered")
+    async def _uttered(data: dict) -> None:
+        await replies.put(data)
+
+    token = get_settings().rasa_token
+    await client.connect(scaled.public_url, transports=["polling"], socketio_path="socket.io")
+    try:
+        await client.emit("session_request", {"session_id": session_id})
+        await asyncio.wait_for(confirmed.wait(), 30)
+        await client.emit("user_uttered", {"message": "hi", "session_id": session_id})
+        await asyncio.wait_for(replies.get(), 60)
+        await asyncio.sleep(1)
+        while not replies.empty():
+            replies.get_nowait()
+        async with httpx.AsyncClient(timeout=60) as http:
+            for port in scaled.rasa_ports * 2:
+                pushed = await http.post(
+                    f"http://127.0.0.1:{port}/conversations/{session_id}/trigger_intent",
+                    params={"output_channel": "socketio", "token": token},
+                    json={"name": "help"},
+                )
+                assert pushed.status_code == 200, pushed.text
+                arrived = await asyncio.wait_for(replies.get(), 30)
+                assert arrived.get("text"), f"push through replica {port}: {arrived}"
+                await asyncio.sleep(1)
+                while not replies.empty():
+                    replies.get_nowait()
+    finally:
+        await client.disconnect()
+
+
 def test_rest_channel_and_rasa_api_are_internal_only(scaled) -> None:
     token = get_settings().rasa_token
     public = httpx.post(

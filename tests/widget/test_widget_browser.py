@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import httpx
 import pytest
@@ -196,6 +197,54 @@ def test_conversation_buttons_reload_language_and_staff_push(stack, web_url, new
     assert csp_violations(page) == []
     assert traffic.console_errors == []
     assert any(url.startswith("ws://127.0.0.1:") and "/socket.io/" in url for url in traffic.urls)
+
+
+def test_staff_answer_reaches_the_open_widget_and_is_confirmed(stack, web_url, new_page, traffic):
+    """Escalate in the widget, answer as staff would, and the open widget shows the answer; only
+    then is the inquiry marked delivered (the widget confirms it; nobody else can)."""
+    import dataclasses
+
+    from safeshare.db import repository
+    from safeshare.db.models import InquiryStatus, utcnow
+    from safeshare.db.session import engine_for, session_scope
+    from safeshare.delivery import PENDING, StaffAnswer, deliver_answer
+    from safeshare.settings import get_settings
+
+    page = new_page()
+    open_demo(page, web_url)
+    page.locator(".ss-bubble").click()
+    page.get_by_role("button", name="OK, start").click()
+    ask(page, "I want to talk to a real person")
+    expect(bot_says(page, "I can pass your question to SafeShare staff")).to_be_visible()
+    ask(page, "Can a tutoring centre keep my son's photos forever?")
+    page.get_by_role("button", name="No, just give me a reference").click()
+    created = bot_says(page, "Your reference is")
+    expect(created).to_be_visible()
+    reference = re.search(r"SS-[2-9A-HJ-NP-Z]{5}", created.inner_text()).group(0)
+
+    settings = dataclasses.replace(get_settings(), rasa_url=stack.rasa_url)
+    engine = engine_for(settings.database_url)
+    answer = "Ask the centre how long it keeps photos; 你可以要求刪除。"
+    with session_scope(engine) as session:
+        row = repository.get_inquiry(session, reference)
+        assert row.channel == "socketio" and row.reply_address == page.evaluate(STORED)["sessionId"]
+        row.staff_answer, row.status, row.answered_at = answer, InquiryStatus.answered.value, utcnow()
+        row.delivery_status = PENDING
+        target = StaffAnswer(reference, row.channel, row.reply_address, row.language, answer)
+
+    assert deliver_answer(target, settings) == PENDING  # said; not yet known to be seen
+    expect(bot_says(page, "Reply from SafeShare staff about " + reference)).to_be_visible()
+    expect(bot_says(page, answer)).to_be_visible()
+
+    def status() -> str | None:
+        with session_scope(engine) as session:
+            return repository.get_inquiry(session, reference).delivery_status
+
+    deadline = time.monotonic() + 15
+    while status() != "delivered" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert status() == "delivered"
+    assert traffic.console_errors == []
 
 
 def test_keyboard_only(stack, web_url, new_page, traffic):

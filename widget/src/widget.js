@@ -838,6 +838,11 @@
   };
 
   Widget.prototype.receive = function (data) {
+    if (data && typeof data.staff_answer === "string") {
+      // Follows a staff answer's text, which is shown by now: tell the server it reached the user.
+      this.confirmShown(data.staff_answer);
+      return;
+    }
     var msg = fromBot(data);
     this.setTyping(false);
     if (!msg || this.storedByOtherTab(msg)) return;
@@ -846,6 +851,12 @@
       this.unread += 1;
       this.renderBadge();
     }
+  };
+
+  Widget.prototype.confirmShown = function (reference) {
+    if (!/^SS-[2-9A-HJ-NP-Z]{5}$/.test(reference)) return;
+    if (!this.socket || !this.socket.connected || !this.state.sessionId) return;
+    this.socket.emit("staff_answer_seen", { session_id: this.state.sessionId, reference: reference });
   };
 
   Widget.prototype.submit = function () {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -24,6 +25,7 @@ from safeshare.web.console.forms import (
 )
 
 logger = logging.getLogger(__name__)
+WIDGET_CONFIRM_SECONDS = 3.0
 
 
 def _inquiry(reference: str) -> Inquiry:
@@ -168,7 +170,9 @@ def _deliver(row: Inquiry) -> None:
     except DeliveryError as failure:
         status, error = FAILED, str(failure).replace(settings().rasa_token, "***")[:1000]
         logger.warning("delivery of %s on %s failed: %s", row.reference, row.channel, error)
-    db().refresh(row)  # the action server may have marked it delivered meanwhile
+    if status == PENDING and row.channel == "socketio" and error is None:
+        _wait_for_widget(row)
+    db().refresh(row)  # the user's widget may have confirmed it meanwhile
     if row.delivery_status != DELIVERED:
         row.delivery_status = status
         row.delivery_error = error
@@ -186,6 +190,17 @@ def _deliver(row: Inquiry) -> None:
         )
     else:
         flash(f"Answer saved, but delivery failed: {error}", "error")
+
+
+def _wait_for_widget(row: Inquiry) -> None:
+    """A widget that is open confirms a staff answer a moment after showing it; wait that long,
+    so the page says "delivered" when the user has it, and "pending" when nobody is there."""
+    deadline = time.monotonic() + WIDGET_CONFIRM_SECONDS
+    while time.monotonic() < deadline:
+        db().refresh(row)
+        if row.delivery_status == DELIVERED:
+            return
+        time.sleep(0.2)
 
 
 @bp.route("/inquiries/<reference>/notes", methods=["POST"])
