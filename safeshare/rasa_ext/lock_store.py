@@ -24,6 +24,10 @@ until Redis answers again, and logs the outage once. What that gives up while Re
 messages of one conversation sent at the same moment to two different replicas could be handled
 together; one user rarely does that, and a lost message is the worse failure.
 
+The Redis store talks to Redis with redis-py's asyncio client: a Redis that is slow or does not
+answer holds up the message waiting for it (up to the 3 s time-out), not Rasa's event loop and
+every other conversation with it, as Rasa's store (synchronous calls) would.
+
 Both stores look for their turn every 20 ms, not every second as Rasa's default does: a second
 message sent before the first is answered should not wait a second longer than it must.
 """
@@ -39,6 +43,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import redis
+import redis.asyncio
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore
 
@@ -118,7 +123,9 @@ class RedisTicketLockStore(LockStore):
         socket_timeout: float = 3,
     ) -> None:
         super().__init__()
-        self.red = redis.Redis(
+        # The asyncio client: a slow or unreachable Redis delays this message, not the event loop
+        # that serves every other conversation (Rasa's own lock store blocks it).
+        self.red = redis.asyncio.Redis(
             host=host,
             port=int(port),
             db=int(db),
@@ -136,10 +143,10 @@ class RedisTicketLockStore(LockStore):
     def _keys(self, conversation_id: str) -> list[str]:
         return [self.key_prefix + conversation_id, self.sequence_prefix + conversation_id]
 
-    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+    async def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:  # type: ignore[override]
         lifetime_ms = max(1, int(lock_lifetime * 1000))
         try:
-            return int(self._issue(keys=self._keys(conversation_id), args=[lifetime_ms]))
+            return int(await self._issue(keys=self._keys(conversation_id), args=[lifetime_ms]))
         except redis.exceptions.RedisError as error:
             raise LockError(f"Error while issuing a lock ticket: {error}") from error
 
@@ -147,15 +154,15 @@ class RedisTicketLockStore(LockStore):
         """Returns when `ticket` is served; `LockError` if it expired first."""
         key = self._keys(conversation_id)[:1]
         while True:
-            state = int(self._turn(keys=key, args=[ticket]))
+            state = int(await self._turn(keys=key, args=[ticket]))
             if state == 1:
                 return
             if state == -1:
                 raise LockError(f"Lock ticket {ticket} for conversation_id '{conversation_id}' expired.")
             await asyncio.sleep(poll_seconds)
 
-    def release(self, conversation_id: str, ticket: int) -> None:
-        self._release(keys=self._keys(conversation_id), args=[ticket])
+    async def release(self, conversation_id: str, ticket: int) -> None:
+        await self._release(keys=self._keys(conversation_id), args=[ticket])
 
     @asynccontextmanager
     async def lock(
@@ -164,12 +171,12 @@ class RedisTicketLockStore(LockStore):
         lock_lifetime: float = LOCK_LIFETIME,
         wait_time_in_seconds: float = 1,
     ) -> AsyncGenerator[TicketLock, None]:
-        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        ticket = await self.issue_ticket(conversation_id, lock_lifetime)
         try:
             await self.wait_for_turn(conversation_id, ticket, min(wait_time_in_seconds, POLL_SECONDS))
             yield TicketLock(conversation_id)
         finally:
-            self.release(conversation_id, ticket)
+            await self.release(conversation_id, ticket)
 
     # Rasa's base class reads and writes whole `TicketLock` values; this store never does.
     def get_lock(self, conversation_id: str) -> TicketLock | None:
@@ -201,17 +208,17 @@ class ResilientRedisLockStore(RedisTicketLockStore):
         ticket: int | None = None
         outage: redis.exceptions.RedisError | None = None
         try:
-            ticket = self.issue_ticket(conversation_id, lock_lifetime)
+            ticket = await self.issue_ticket(conversation_id, lock_lifetime)
             await self.wait_for_turn(conversation_id, ticket, poll)
         except redis.exceptions.RedisError as error:
             outage = error
         except LockError as error:
             if not isinstance(error.__cause__, redis.exceptions.RedisError):
-                self._give_back(conversation_id, ticket)
+                await self._give_back(conversation_id, ticket)
                 raise
             outage = error.__cause__
         except BaseException:
-            self._give_back(conversation_id, ticket)  # e.g. the request was cancelled while waiting
+            await self._give_back(conversation_id, ticket)  # e.g. the request was cancelled while waiting
             raise
         try:
             if outage is not None:
@@ -222,14 +229,14 @@ class ResilientRedisLockStore(RedisTicketLockStore):
                 self._came_back()
                 yield TicketLock(conversation_id)
         finally:
-            self._give_back(conversation_id, ticket)
+            await self._give_back(conversation_id, ticket)
 
-    def _give_back(self, conversation_id: str, ticket: int | None) -> None:
+    async def _give_back(self, conversation_id: str, ticket: int | None) -> None:
         if ticket is None:
             return
         try:
-            self.release(conversation_id, ticket)
-        except redis.exceptions.RedisError:
+            await self.release(conversation_id, ticket)
+        except (redis.exceptions.RedisError, OSError):
             # The ticket expires by itself (its lifetime); the message was handled.
             logger.warning("could not give a conversation lock back to Redis (it will expire)")
 

@@ -84,18 +84,13 @@ def store_factory(redis_url: str) -> Iterator[Callable[[], RedisTicketLockStore]
         made.append(store)
         return store
 
-    make.prefix = prefix  # type: ignore[attr-defined]
-    yield make
-    for store in made:
-        store.red.close()
     client = redis.Redis.from_url(redis_url)
+    make.prefix = prefix  # type: ignore[attr-defined]
+    make.keys = lambda: sorted(key.decode() for key in client.scan_iter(f"{prefix}:*"))  # type: ignore[attr-defined]
+    yield make
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
     client.close()
-
-
-def keys(store: RedisTicketLockStore, prefix: str) -> list[str]:
-    return sorted(key.decode() for key in store.red.scan_iter(f"{prefix}:*"))
 
 
 @pytest.mark.redis
@@ -103,8 +98,8 @@ async def test_with_redis_up_the_locks_are_in_redis_and_gone_after(store_factory
     store = store_factory()
     prefix = store_factory.prefix
     async with store.lock("conversation-3"):
-        assert keys(store, prefix) == [f"{prefix}:lock:conversation-3", f"{prefix}:lockseq:conversation-3"]
-    assert keys(store, prefix) == []
+        assert store_factory.keys() == [f"{prefix}:lock:conversation-3", f"{prefix}:lockseq:conversation-3"]
+    assert store_factory.keys() == []
     assert store._down_since is None
 
 
@@ -151,7 +146,7 @@ def test_replicas_never_hold_one_conversation_at_once(store_factory) -> None:
     most, taken = exclusion_run(stores, rounds=40)
     assert taken == 4 * 40 * 2
     assert most == 1
-    assert keys(stores[0], store_factory.prefix) == []
+    assert store_factory.keys() == []
 
 
 @pytest.mark.redis
@@ -179,37 +174,75 @@ async def test_tickets_are_served_in_the_order_they_were_issued(store_factory) -
 @pytest.mark.redis
 async def test_a_dead_replicas_ticket_expires_and_the_next_is_served(store_factory) -> None:
     store = store_factory()
-    store.issue_ticket("orphaned", lock_lifetime=0.3)  # taken, never given back
+    await store.issue_ticket("orphaned", lock_lifetime=0.3)  # taken, never given back
     started = time.monotonic()
     async with store.lock("orphaned"):
         waited = time.monotonic() - started
     assert 0.2 <= waited < 2
-    assert keys(store, store_factory.prefix) == []
+    assert store_factory.keys() == []
 
 
 @pytest.mark.redis
 async def test_a_waiter_that_outlives_its_ticket_gets_a_lock_error(store_factory) -> None:
     store = store_factory()
-    holder = store.issue_ticket("slow", lock_lifetime=30)
+    holder = await store.issue_ticket("slow", lock_lifetime=30)
     with pytest.raises(LockError):
         async with store.lock("slow", lock_lifetime=0.1):
             pass
-    store.release("slow", holder)
-    assert keys(store, store_factory.prefix) == []
+    await store.release("slow", holder)
+    assert store_factory.keys() == []
 
 
 @pytest.mark.redis
 async def test_a_cancelled_waiter_gives_its_ticket_back(store_factory) -> None:
     store = store_factory()
-    holder = store.issue_ticket("cancel")
+    holder = await store.issue_ticket("cancel")
     waiter = asyncio.create_task(store.lock("cancel").__aenter__())
     await asyncio.sleep(0.1)
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiter
-    store.release("cancel", holder)
+    await store.release("cancel", holder)
     # Nothing left waiting: the next message is served at once, not after the lifetime.
     started = time.monotonic()
     async with store.lock("cancel"):
         assert time.monotonic() - started < 0.5
-    assert keys(store, store_factory.prefix) == []
+    assert store_factory.keys() == []
+
+
+async def test_a_redis_that_does_not_answer_holds_up_one_message_not_the_event_loop() -> None:
+    """A black hole where Redis should be (connections accepted, nothing answered): the message
+    waits for the time-out and then falls back to in-process locks; meanwhile the event loop,
+    which serves every other conversation, keeps running."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    store = ResilientRedisLockStore(host="127.0.0.1", port=port, socket_timeout=1)
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while not done.is_set():
+            await asyncio.sleep(0.02)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    async def message() -> float:
+        await asyncio.sleep(0.1)  # the ticker is running
+        started = time.monotonic()
+        try:
+            async with store.lock("black-hole"):
+                return time.monotonic() - started
+        finally:
+            done.set()
+
+    try:
+        waited, _ = await asyncio.gather(message(), ticker())
+    finally:
+        listener.close()
+    assert 0.9 <= waited < 5  # the time-out, then in-process locks
+    assert store._down_since is not None
+    assert gaps and max(gaps) < 0.5, f"event loop blocked for {max(gaps, default=0):.2f} s"
