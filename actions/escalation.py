@@ -179,10 +179,13 @@ class ActionCheckStatus(Action):
             with session_scope() as session:
                 inquiry = repository.get_inquiry(session, reference)
                 found = None if inquiry is None else (inquiry.status, inquiry.staff_answer)
+                # Read in the widget, the answer counts as delivered once the widget confirms it.
+                confirm = inquiry is not None and inquiry.channel == "socketio"
         except (OperationalError, DBAPIError):
             logger.warning("inquiry database unavailable for a status check")
             spooled = any(p.stem == reference for p in spool.pending())
             found = ("new", None) if spooled else None
+            confirm = False
             if not spooled:
                 dispatcher.utter_message(response="utter_error")
                 return []
@@ -190,7 +193,12 @@ class ActionCheckStatus(Action):
             dispatcher.utter_message(response="utter_status_not_found", reference=reference)
             return []
         status, answer = found
-        dispatcher.utter_message(response=f"utter_status_{status}", reference=reference, answer=answer or "")
+        marker = (
+            {"data": {"staff_answer": reference}} if confirm and status == "answered" and answer else None
+        )
+        dispatcher.utter_message(
+            response=f"utter_status_{status}", reference=reference, answer=answer or "", json_message=marker
+        )
         return []
 
 

@@ -151,6 +151,27 @@ async def test_status_check(dispatcher):
     await ActionCheckStatus().run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["response"] == "utter_status_answered"
     assert dispatcher.messages[0]["answer"] == "Use form OPS003."
+    assert not dispatcher.messages[0]["custom"]  # not a widget inquiry: nothing to confirm
     dispatcher.messages.clear()
     await ActionCheckStatus().run(dispatcher, make_tracker([user("status SS-ZZZZZ", "check_status")]), {})
     assert responses(dispatcher) == ["utter_status_not_found"]
+
+
+async def test_a_widget_inquirys_answer_read_by_status_is_marked_for_the_widget_to_confirm(dispatcher):
+    new = repository.NewInquiry(
+        reference=repository.new_reference(),
+        channel="socketio",
+        sender_key=repository.sender_key("widget-session"),
+        language="en",
+        question="q",
+        reason="human_handoff",
+    )
+    with session_scope() as session:
+        row, _ = repository.create_inquiry(session, new)
+        row.status, row.staff_answer = "answered", "Use form OPS003."
+    tracker = make_tracker([user(f"status {new.reference}", "check_status")], sender="widget-session")
+    await ActionCheckStatus().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["response"] == "utter_status_answered"
+    assert dispatcher.messages[0]["custom"] == {"data": {"staff_answer": new.reference}}
+    with session_scope() as session:  # delivered only once the widget confirms it showed it
+        assert repository.get_inquiry(session, new.reference).delivery_status != "delivered"
