@@ -179,13 +179,16 @@ class ActionCheckStatus(Action):
             with session_scope() as session:
                 inquiry = repository.get_inquiry(session, reference)
                 found = None if inquiry is None else (inquiry.status, inquiry.staff_answer)
+                # The answer itself only to the conversation that asked: a reference is short
+                # enough to guess, and an answer can be about someone's own case.
+                own = inquiry is not None and inquiry.sender_key == common.sender(tracker)
                 # Read in the widget, the answer counts as delivered once the widget confirms it.
-                confirm = inquiry is not None and inquiry.channel == "socketio"
+                confirm = own and inquiry.channel == "socketio"
         except (OperationalError, DBAPIError):
             logger.warning("inquiry database unavailable for a status check")
             spooled = any(p.stem == reference for p in spool.pending())
             found = ("new", None) if spooled else None
-            confirm = False
+            own = confirm = False
             if not spooled:
                 dispatcher.utter_message(response="utter_error")
                 return []
@@ -193,6 +196,9 @@ class ActionCheckStatus(Action):
             dispatcher.utter_message(response="utter_status_not_found", reference=reference)
             return []
         status, answer = found
+        if status == "answered" and not own:
+            dispatcher.utter_message(response="utter_status_answered_elsewhere", reference=reference)
+            return []
         marker = (
             {"data": {"staff_answer": reference}} if confirm and status == "answered" and answer else None
         )

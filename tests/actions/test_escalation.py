@@ -139,7 +139,7 @@ async def test_status_check(dispatcher):
     new = repository.NewInquiry(
         reference=repository.new_reference(),
         channel="rest",
-        sender_key="k",
+        sender_key=repository.sender_key("k-owner"),
         language="en",
         question="q",
         reason="human_handoff",
@@ -147,7 +147,14 @@ async def test_status_check(dispatcher):
     with session_scope() as session:
         row, _ = repository.create_inquiry(session, new)
         row.status, row.staff_answer = "answered", "Use form OPS003."
+    # Another conversation with the reference learns that it was answered, not what was said.
     tracker = make_tracker([user(f"status {new.reference.lower()}", "check_status")])
+    await ActionCheckStatus().run(dispatcher, tracker, {})
+    assert responses(dispatcher) == ["utter_status_answered_elsewhere"]
+    assert "Use form OPS003." not in str(dispatcher.messages)
+    dispatcher.messages.clear()
+    # The conversation that asked sees the answer.
+    tracker = make_tracker([user(f"status {new.reference.lower()}", "check_status")], sender="k-owner")
     await ActionCheckStatus().run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["response"] == "utter_status_answered"
     assert dispatcher.messages[0]["answer"] == "Use form OPS003."

@@ -120,6 +120,22 @@ def test_language_choice_sticks(stack):
     assert "深偽" in texts(replies)
 
 
+def test_staff_reply_is_shown_only_to_the_conversation_that_asked(stack):
+    me = sender()
+    chat(stack, me, "I want to talk to a real person")
+    chat(stack, me, "Can my child's school share his photo with a newspaper?")
+    replies = chat(stack, me, "/deny")
+    reference = next(w for w in texts(replies).replace(".", " ").split() if w.startswith("SS-"))
+    answer = "Ask the school for its photo policy; it needs your consent for a new use."
+    with session_scope() as session:
+        row = session.execute(sa.select(Inquiry).where(Inquiry.reference == reference)).scalar_one()
+        row.status, row.staff_answer = "answered", answer
+    elsewhere = texts(chat(stack, sender(), f"status {reference}"))
+    assert reference in elsewhere and "answered" in elsewhere
+    assert answer not in elsewhere and "only shown in the chat where the question was asked" in elsewhere
+    assert answer in texts(chat(stack, me, f"status {reference}"))
+
+
 def test_status_check_round_trip(stack):
     me = sender()
     chat(stack, me, "I want to talk to a real person")
