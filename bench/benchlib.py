@@ -43,11 +43,15 @@ def exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
 
 
-def write_result(name: str, data: dict[str, Any]) -> Path:
+def write_result(name: str, data: dict[str, Any], started: float) -> Path:
+    """Writes bench/results/<name>.json (with the machine and the run time since `started`, a
+    `time.monotonic()` value) and says so."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    payload = {"benchmark": name, "machine": machine(), **data}
+    seconds = time.monotonic() - started
+    payload = {"benchmark": name, "machine": machine(), **data, "seconds_total": round(seconds, 1)}
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"\nwritten {path.relative_to(ROOT)} in {seconds:.0f} s")
     return path
 
 

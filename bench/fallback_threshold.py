@@ -137,17 +137,16 @@ def main() -> int:
         ],
     )
     print(table)
-    path = benchlib.write_result(
+    benchlib.write_result(
         "fallback_threshold",
         {
             "seed": args.seed,
             "n": len(rows),
             "sweep": results,
             "table_markdown": table,
-            "seconds_total": round(time.monotonic() - started, 1),
         },
+        started,
     )
-    print(f"\nwritten {path.relative_to(ROOT)} in {time.monotonic() - started:.0f} s")
     return 0
 
 

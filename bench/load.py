@@ -391,9 +391,7 @@ def main() -> int:
             f"errors {v['errors']} ({'met' if v['errors_target_met'] else 'MISSED'})"
         )
     results["table_markdown"] = table
-    results["seconds_total"] = round(time.monotonic() - started, 1)
-    path = benchlib.write_result("load", results)
-    print(f"\nwritten {path.relative_to(ROOT)} in {time.monotonic() - started:.0f} s")
+    benchlib.write_result("load", results, started)
     return 0
 
 

@@ -90,8 +90,7 @@ def main() -> int:
     table = benchlib.markdown_table(["rasa train (cold cache)", "value"], rows)
     print()
     print(table)
-    path = benchlib.write_result("training", {**data, "table_markdown": table})
-    print(f"\nwritten {path.relative_to(ROOT)} in {time.monotonic() - started:.0f} s")
+    benchlib.write_result("training", {**data, "table_markdown": table}, started)
     return 0
 
 

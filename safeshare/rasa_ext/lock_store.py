@@ -109,8 +109,9 @@ class LocalLockStore(InMemoryLockStore):
             yield lock
 
 
-class RedisTicketLockStore(LockStore):
-    """Ticket locks shared by all replicas through Redis, each step one atomic Lua script."""
+class ResilientRedisLockStore(LockStore):
+    """Ticket locks shared by all replicas through Redis, each step one atomic Lua script; while
+    Redis is unreachable, in-process locks instead."""
 
     def __init__(
         self,
@@ -139,16 +140,15 @@ class RedisTicketLockStore(LockStore):
         self._issue = self.red.register_script(_ISSUE)
         self._turn = self.red.register_script(_TURN)
         self._release = self.red.register_script(_RELEASE)
+        self._local = LocalLockStore()
+        self._down_since: float | None = None
 
     def _keys(self, conversation_id: str) -> list[str]:
         return [self.key_prefix + conversation_id, self.sequence_prefix + conversation_id]
 
     async def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:  # type: ignore[override]
         lifetime_ms = max(1, int(lock_lifetime * 1000))
-        try:
-            return int(await self._issue(keys=self._keys(conversation_id), args=[lifetime_ms]))
-        except redis.exceptions.RedisError as error:
-            raise LockError(f"Error while issuing a lock ticket: {error}") from error
+        return int(await self._issue(keys=self._keys(conversation_id), args=[lifetime_ms]))
 
     async def wait_for_turn(self, conversation_id: str, ticket: int, poll_seconds: float) -> None:
         """Returns when `ticket` is served; `LockError` if it expired first."""
@@ -171,39 +171,6 @@ class RedisTicketLockStore(LockStore):
         lock_lifetime: float = LOCK_LIFETIME,
         wait_time_in_seconds: float = 1,
     ) -> AsyncGenerator[TicketLock, None]:
-        ticket = await self.issue_ticket(conversation_id, lock_lifetime)
-        try:
-            await self.wait_for_turn(conversation_id, ticket, min(wait_time_in_seconds, POLL_SECONDS))
-            yield TicketLock(conversation_id)
-        finally:
-            await self.release(conversation_id, ticket)
-
-    # Rasa's base class reads and writes whole `TicketLock` values; this store never does.
-    def get_lock(self, conversation_id: str) -> TicketLock | None:
-        raise NotImplementedError("RedisTicketLockStore keeps tickets, not TicketLock values")
-
-    def delete_lock(self, conversation_id: str) -> None:
-        raise NotImplementedError("RedisTicketLockStore keeps tickets, not TicketLock values")
-
-    def save_lock(self, lock: TicketLock) -> None:
-        raise NotImplementedError("RedisTicketLockStore keeps tickets, not TicketLock values")
-
-
-class ResilientRedisLockStore(RedisTicketLockStore):
-    """Redis ticket locks that fall back to in-process locks while Redis is unreachable."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._local = LocalLockStore()
-        self._down_since: float | None = None
-
-    @asynccontextmanager
-    async def lock(
-        self,
-        conversation_id: str,
-        lock_lifetime: float = LOCK_LIFETIME,
-        wait_time_in_seconds: float = 1,
-    ) -> AsyncGenerator[TicketLock, None]:
         poll = min(wait_time_in_seconds, POLL_SECONDS)
         ticket: int | None = None
         outage: redis.exceptions.RedisError | None = None
@@ -212,13 +179,9 @@ class ResilientRedisLockStore(RedisTicketLockStore):
             await self.wait_for_turn(conversation_id, ticket, poll)
         except redis.exceptions.RedisError as error:
             outage = error
-        except LockError as error:
-            if not isinstance(error.__cause__, redis.exceptions.RedisError):
-                await self._give_back(conversation_id, ticket)
-                raise
-            outage = error.__cause__
         except BaseException:
-            await self._give_back(conversation_id, ticket)  # e.g. the request was cancelled while waiting
+            # An expired ticket, or the request cancelled while waiting.
+            await self._give_back(conversation_id, ticket)
             raise
         try:
             if outage is not None:
@@ -230,6 +193,16 @@ class ResilientRedisLockStore(RedisTicketLockStore):
                 yield TicketLock(conversation_id)
         finally:
             await self._give_back(conversation_id, ticket)
+
+    # Rasa's base class reads and writes whole `TicketLock` values; this store never does.
+    def get_lock(self, conversation_id: str) -> TicketLock | None:
+        raise NotImplementedError("this store keeps tickets, not TicketLock values")
+
+    def delete_lock(self, conversation_id: str) -> None:
+        raise NotImplementedError("this store keeps tickets, not TicketLock values")
+
+    def save_lock(self, lock: TicketLock) -> None:
+        raise NotImplementedError("this store keeps tickets, not TicketLock values")
 
     async def _give_back(self, conversation_id: str, ticket: int | None) -> None:
         if ticket is None:

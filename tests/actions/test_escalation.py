@@ -135,11 +135,12 @@ async def test_create_inquiry_stores_one_redacted_record_and_confirms(dispatcher
         assert all("A123456" not in line["text"] for line in row.transcript)
 
 
-async def test_status_check(dispatcher):
+def answered_inquiry(channel: str, sender: str) -> str:
+    """An inquiry of `sender` on `channel` that staff answered "Use form OPS003."; its reference."""
     new = repository.NewInquiry(
         reference=repository.new_reference(),
-        channel="rest",
-        sender_key=repository.sender_key("k-owner"),
+        channel=channel,
+        sender_key=repository.sender_key(sender),
         language="en",
         question="q",
         reason="human_handoff",
@@ -147,14 +148,19 @@ async def test_status_check(dispatcher):
     with session_scope() as session:
         row, _ = repository.create_inquiry(session, new)
         row.status, row.staff_answer = "answered", "Use form OPS003."
+    return new.reference
+
+
+async def test_status_check(dispatcher):
+    reference = answered_inquiry("rest", "k-owner")
     # Another conversation with the reference learns that it was answered, not what was said.
-    tracker = make_tracker([user(f"status {new.reference.lower()}", "check_status")])
+    tracker = make_tracker([user(f"status {reference.lower()}", "check_status")])
     await ActionCheckStatus().run(dispatcher, tracker, {})
     assert responses(dispatcher) == ["utter_status_answered_elsewhere"]
     assert "Use form OPS003." not in str(dispatcher.messages)
     dispatcher.messages.clear()
     # The conversation that asked sees the answer.
-    tracker = make_tracker([user(f"status {new.reference.lower()}", "check_status")], sender="k-owner")
+    tracker = make_tracker([user(f"status {reference.lower()}", "check_status")], sender="k-owner")
     await ActionCheckStatus().run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["response"] == "utter_status_answered"
     assert dispatcher.messages[0]["answer"] == "Use form OPS003."
@@ -165,20 +171,10 @@ async def test_status_check(dispatcher):
 
 
 async def test_a_widget_inquirys_answer_read_by_status_is_marked_for_the_widget_to_confirm(dispatcher):
-    new = repository.NewInquiry(
-        reference=repository.new_reference(),
-        channel="socketio",
-        sender_key=repository.sender_key("widget-session"),
-        language="en",
-        question="q",
-        reason="human_handoff",
-    )
-    with session_scope() as session:
-        row, _ = repository.create_inquiry(session, new)
-        row.status, row.staff_answer = "answered", "Use form OPS003."
-    tracker = make_tracker([user(f"status {new.reference}", "check_status")], sender="widget-session")
+    reference = answered_inquiry("socketio", "widget-session")
+    tracker = make_tracker([user(f"status {reference}", "check_status")], sender="widget-session")
     await ActionCheckStatus().run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["response"] == "utter_status_answered"
-    assert dispatcher.messages[0]["custom"] == {"data": {"staff_answer": new.reference}}
+    assert dispatcher.messages[0]["custom"] == {"data": {"staff_answer": reference}}
     with session_scope() as session:  # delivered only once the widget confirms it showed it
-        assert repository.get_inquiry(session, new.reference).delivery_status != "delivered"
+        assert repository.get_inquiry(session, reference).delivery_status != "delivered"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from rasa.core.lock_store import InMemoryLockStore
 
-from safeshare.rasa_ext.lock_store import EnvLockStore, RedisTicketLockStore
+from safeshare.rasa_ext.lock_store import EnvLockStore, ResilientRedisLockStore
 from safeshare.settings import PROJECT_ROOT, get_settings
 
 
@@ -50,7 +50,7 @@ def test_no_redis_url_means_in_process_locks(fresh_settings: pytest.MonkeyPatch)
 def test_redis_url_means_the_shared_redis_lock_store(fresh_settings: pytest.MonkeyPatch) -> None:
     fresh_settings.setenv("REDIS_URL", "redis://:s3cret@redis.internal:6380/3")
     store = EnvLockStore(None)
-    assert isinstance(store, RedisTicketLockStore)
+    assert isinstance(store, ResilientRedisLockStore)
     connection = store.red.connection_pool.connection_kwargs  # redis-py connects lazily
     assert (connection["host"], connection["port"], connection["db"]) == ("redis.internal", 6380, 3)
     assert connection["password"] == "s3cret"

@@ -22,9 +22,11 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -172,6 +174,33 @@ class RedisMonitor:
 
 
 # -- helpers --------------------------------------------------------------------------------
+@asynccontextmanager
+async def widget_session(url: str, session_id: str) -> AsyncIterator[tuple[Any, asyncio.Queue[dict]]]:
+    """A widget's Socket.IO session (long polling, its first transport), confirmed; yields the
+    client and the queue its bot messages arrive in."""
+    import socketio
+
+    confirmed = asyncio.Event()
+    replies: asyncio.Queue[dict] = asyncio.Queue()
+    client = socketio.AsyncClient(reconnection=False)
+
+    @client.on("session_confirm")
+    async def _confirm(_: object) -> None:
+        confirmed.set()
+
+    @client.on("bot_uttered")
+    async def _uttered(data: dict) -> None:
+        await replies.put(data)
+
+    await client.connect(url, transports=["polling"], socketio_path="socket.io")
+    try:
+        await client.emit("session_request", {"session_id": session_id})
+        await asyncio.wait_for(confirmed.wait(), 30)
+        yield client, replies
+    finally:
+        await client.disconnect()
+
+
 async def say(client: httpx.AsyncClient, url: str, sender: str, text: str) -> list[dict]:
     response = await client.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text})
     response.raise_for_status()
@@ -322,31 +351,12 @@ async def test_concurrent_conversations_through_two_replicas(
 async def test_widget_socketio_session_is_sticky_through_the_proxy(scaled, db: sa.engine.Engine) -> None:
     """Long polling only (the widget's first transport): every request of the session must reach
     the replica that created it, or that replica would answer 400 "Invalid session"."""
-    import socketio
-
     session_id = f"widget-{uuid.uuid4().hex[:12]}"
     log = scaled.access_log
     skip = len(log.read_text(encoding="utf-8").splitlines())
-    confirmed = asyncio.Event()
-    replies: asyncio.Queue[dict] = asyncio.Queue()
-    client = socketio.AsyncClient(reconnection=False)
-
-    @client.on("session_confirm")
-    async def _confirm(_: object) -> None:
-        confirmed.set()
-
-    @client.on("bot_uttered")
-    async def _uttered(data: dict) -> None:
-        await replies.put(data)
-
-    await client.connect(scaled.public_url, transports=["polling"], socketio_path="socket.io")
-    try:
-        await client.emit("session_request", {"session_id": session_id})
-        await asyncio.wait_for(confirmed.wait(), 30)
+    async with widget_session(scaled.public_url, session_id) as (client, replies):
         await client.emit("user_uttered", {"message": "what is a deepfake?", "session_id": session_id})
         first = await asyncio.wait_for(replies.get(), 60)
-    finally:
-        await client.disconnect()
     assert "deepfake" in str(first.get("text", "")).lower()
 
     lines = log.read_text(encoding="utf-8").splitlines()[skip:]
@@ -370,26 +380,9 @@ async def test_a_push_from_any_replica_reaches_the_widget(scaled) -> None:
     """A staff answer is pushed through whichever replica the console's call lands on; the
     widget is connected to one of them. Sent to each replica in turn, the push must arrive
     every time (the replicas relay Socket.IO messages through Redis)."""
-    import socketio
-
     session_id = f"widget-{uuid.uuid4().hex[:12]}"
-    confirmed = asyncio.Event()
-    replies: asyncio.Queue[dict] = asyncio.Queue()
-    client = socketio.AsyncClient(reconnection=False)
-
-    @client.on("session_confirm")
-    async def _confirm(_: object) -> None:
-        confirmed.set()
-
-    @client.on("bot_uttered")
-    async def _uttered(data: dict) -> None:
-        await replies.put(data)
-
     token = get_settings().rasa_token
-    await client.connect(scaled.public_url, transports=["polling"], socketio_path="socket.io")
-    try:
-        await client.emit("session_request", {"session_id": session_id})
-        await asyncio.wait_for(confirmed.wait(), 30)
+    async with widget_session(scaled.public_url, session_id) as (client, replies):
         await client.emit("user_uttered", {"message": "hi", "session_id": session_id})
         await asyncio.wait_for(replies.get(), 60)
         await asyncio.sleep(1)
@@ -408,8 +401,6 @@ async def test_a_push_from_any_replica_reaches_the_widget(scaled) -> None:
                 await asyncio.sleep(1)
                 while not replies.empty():
                     replies.get_nowait()
-    finally:
-        await client.disconnect()
 
 
 def test_rest_channel_and_rasa_api_are_internal_only(scaled) -> None:

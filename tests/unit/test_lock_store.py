@@ -15,7 +15,7 @@ import pytest
 import redis
 from rasa.core.lock_store import LockError, LockStore
 
-from safeshare.rasa_ext.lock_store import LocalLockStore, RedisTicketLockStore, ResilientRedisLockStore
+from safeshare.rasa_ext.lock_store import LocalLockStore, ResilientRedisLockStore
 
 
 def closed_port() -> int:
@@ -68,21 +68,18 @@ async def test_the_in_process_store_does_not_wait_a_second_per_queued_message() 
 
 # -- with a real Redis ---------------------------------------------------------------------
 @pytest.fixture
-def store_factory(redis_url: str) -> Iterator[Callable[[], RedisTicketLockStore]]:
+def store_factory(redis_url: str) -> Iterator[Callable[[], ResilientRedisLockStore]]:
     parsed = urlparse(redis_url)
     prefix = f"safesharetest{uuid.uuid4().hex[:8]}"
-    made: list[RedisTicketLockStore] = []
 
-    def make(cls: type[RedisTicketLockStore] = ResilientRedisLockStore) -> RedisTicketLockStore:
-        store = cls(
+    def make() -> ResilientRedisLockStore:
+        return ResilientRedisLockStore(
             host=parsed.hostname or "127.0.0.1",
             port=parsed.port or 6379,
             db=int(parsed.path.lstrip("/") or 0),
             password=parsed.password,
             key_prefix=prefix,
         )
-        made.append(store)
-        return store
 
     client = redis.Redis.from_url(redis_url)
     make.prefix = prefix  # type: ignore[attr-defined]

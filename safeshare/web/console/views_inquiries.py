@@ -170,7 +170,7 @@ def _deliver(row: Inquiry) -> None:
     except DeliveryError as failure:
         status, error = FAILED, str(failure).replace(settings().rasa_token, "***")[:1000]
         logger.warning("delivery of %s on %s failed: %s", row.reference, row.channel, error)
-    if status == PENDING and row.channel == "socketio" and error is None:
+    if status == PENDING and row.channel == "socketio":
         _wait_for_widget(row)
     db().refresh(row)  # the user's widget may have confirmed it meanwhile
     if row.delivery_status != DELIVERED:
