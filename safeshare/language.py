@@ -6,10 +6,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from safeshare.text import has_chinese
+
 SUPPORTED = ("en", "zh")
 DEFAULT = "en"
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -21,7 +22,7 @@ def detect(text: str) -> str | None:
     """
     if not text or text.startswith("/"):
         return None
-    if _CJK.search(text):
+    if has_chinese(text):
         return "zh"
     if len(_LATIN_WORD.findall(text)) >= 2:
         return "en"

@@ -20,12 +20,13 @@ from pathlib import Path
 
 import yaml
 
+from safeshare.text import CJK_PUNCTUATION, HAN, KANA
 from safeshare.settings import PROJECT_ROOT
 
 DEFAULT_GAZETTEER = PROJECT_ROOT / "data" / "nlu" / "entities" / "gazetteer.yml"
 DEFAULT_OUTPUT = PROJECT_ROOT / "build" / "spacy" / "safeshare_en"
-CJK_CHAR = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\u3000-\u303f\uff01-\uff60]"
-BUILDER_VERSION = "2"
+CJK_CHAR = f"[{HAN}{KANA}{CJK_PUNCTUATION}]"
+BUILDER_VERSION = "3"
 
 
 def _examples(block: dict) -> list[str]:

@@ -19,10 +19,12 @@ from rasa.nlu.constants import SPACY_DOCS
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
+from safeshare.text import HAN, HAN_RUN
+
 USER_DICTIONARY = Path(__file__).with_name("hk_userdict.txt")
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+")
+_CJK_RUN = HAN_RUN
 _WORD = re.compile(
-    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+"
+    f"[{HAN}]+"
     r"|[A-Za-z0-9\u00c0-\u024f]+(?:['’.\-][A-Za-z0-9\u00c0-\u024f]+)*"
     r"|[\U0001f300-\U0001faff\u2600-\u27bf]"
 )
