@@ -1,0 +1,136 @@
+"""Crisis signals in a message: sexual images, threats, money demands, a child involved, self-harm,
+immediate danger. English, written Chinese, Cantonese and the two mixed, with common misspellings.
+
+A lexicon, not a model, on purpose: it must catch a crisis however the classifier ranks the
+message (a story about sextortion can look "out of scope" to a model trained on questions), it
+must be auditable by someone who is not an engineer, and a miss here is worse than a false alarm
+(the cost of a false alarm is one safety line and the offer of the report steps).
+
+Used by the NLU (`safeshare.nlu.crisis.CrisisGuard`, so that no crisis is turned away) and by
+staff triage (an inquiry's priority). Returns categories only, never the matched words, so what is
+derived from a message never carries its text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+SEXUAL = "sexual"
+THREAT = "threat"
+MONEY = "money"
+CHILD = "child"
+SELF_HARM = "self_harm"
+DANGER = "danger"
+CATEGORIES = (SEXUAL, THREAT, MONEY, CHILD, SELF_HARM, DANGER)
+
+# English patterns are matched on lowercased text with word boundaries; they allow the usual
+# misspellings ("nudez", "blackmale", "deep nude", "s3x"). Chinese patterns are plain substrings
+# (Chinese has no spaces), in written Chinese, Cantonese and Hong Kong typing variants.
+_ENGLISH: dict[str, tuple[str, ...]] = {
+    SEXUAL: (
+        r"nud(?:e|es|ez|s|ity|ie|ies|ify|ified)",
+        r"n00ds?|nood(?:s|z)?|nudy",
+        r"naked|nakid|undress(?:ed|ing)?|topless|without (?:any |her |his |their )?cloth(?:es|ing)",
+        r"porn\w*|p0rn|xxx|sex\w*|s3x\w*|seks|lewd",
+        r"explicit|indecent|intimate (?:image|photo|pic|video|picture)s?|private (?:pic|photo|part)s?",
+        r"upskirt|dick pics?|onlyfans|strip(?:ped|ping)?|r18|nsfw",
+        r"x[- ]?rated|sext\w*|revenge porn",
+    ),
+    THREAT: (
+        r"threat\w*|thret\w*|blackma\w*|black mail\w*|extort\w*|sextort\w*",
+        r"unless (?:i|we|she|he|they) pay",
+        r"or else|(?:will|gonna|going to) (?:post|send|share|leak|expose|spread|upload)",
+        r"leak(?:ed|ing)? (?:it|them|my|her|his|the)|expose (?:me|her|him|us)",
+        r"send (?:it|them) to (?:my|her|his|all)|(?:says?|said) (?:she|he|they)(?:'ll| will) (?:post|send|share)",
+    ),
+    MONEY: (
+        r"ransom|bitcoin|btc|crypto|usdt|gift ?cards?|wire (?:money|transfer)",
+        r"pay (?:him|her|them|up|\$|hk\$|\d)|(?:asks?|asking|demand\w*|wants?) (?:me |us )?(?:for )?(?:money|cash|payment|\$|hk\$)",
+        r"(?:hk)?\$ ?\d[\d,]*|\d[\d,]* ?(?:hkd|dollars|bucks)",
+        r"transfer (?:money|\d)|send (?:him|her|them) money|fps|payme",
+    ),
+    CHILD: (
+        r"my (?:son|daughter|kid|kids|child|children|boy|girl|grandson|granddaughter|niece|nephew|stepson|stepdaughter)",
+        r"\b(?:1[0-7]|[5-9]) ?(?:yo|y/o|yrs? old|years? old|year-old)\b",
+        r"(?:p|primary ?)[1-6]\b|(?:f|s|form ?|secondary ?)[1-6]\b|\bk[1-3]\b",
+        r"student|pupil|classmate|schoolgirl|schoolboy|minor|under ?(?:16|18)|teen\w*|kid\b|kids\b|child\b",
+        r"class (?:group|chat)|school group",
+    ),
+    SELF_HARM: (
+        r"kill (?:my|him|her)sel(?:f|ves)|su[i1]c[i1]d\w*|end (?:it all|my life|her life|his life)",
+        r"(?:want|wants|wanna|wanted) to (?:die|disappear|end it|not exist)",
+        r"(?:hurt|hurting|cut|cutting|harm|harming) (?:my|him|her)sel(?:f|ves)|self[- ]?harm\w*",
+        r"(?:no|any) (?:point|reason) (?:in )?(?:living|to live|going on)|don'?t want to (?:live|be alive)",
+        r"(?:can'?t|cannot|won'?t|refus\w+ to) (?:go|face going) (?:back )?to school",
+        r"jump (?:off|from)|not safe (?:with|around) (?:my|him|her)self|overdose",
+    ),
+    DANGER: (
+        r"knows? where (?:we|i|she|he|they|my \w+) (?:live|lives|stay|stays|study|studies|go(?:es)? to school)",
+        r"follow(?:ed|ing)? (?:me|her|him|us|my)|stalk\w*|waiting (?:for (?:her|him|me) )?outside",
+        r"waiting (?:for (?:her|him|me|them) )?(?:at|by|near) (?:the |our |her |his |my )?(?:school|home|house|door|gate)",
+        r"(?:come|coming|turn up|show up) (?:to|at) (?:our|my|her|his) (?:home|house|flat|school)",
+        r"kidnap\w*|in danger|(?:threaten\w* to|going to|will|wants? to) (?:hurt|kill|beat|find)|rape\w*|assault\w*",
+    ),
+}
+
+_CHINESE: dict[str, tuple[str, ...]] = {
+    SEXUAL: (
+        "裸", "色情", "不雅", "鹹片", "咸片", "三級", "成人片", "露點", "淫", "性影像", "性愛",
+        "私密影像", "私密照", "私密相", "床照", "脫光", "除衫", "冇衫", "無衫", "唔著衫", "走光",
+        "裙底", "性感相", "性器", "胸部", "下體", "咸相", "鹹相", "咸濕", "鹹濕", "援交", "性侵",
+        "換臉色情", "深偽色情", "唔雅",
+    ),
+    THREAT: (
+        "恐嚇", "威脅", "勒索", "要脅", "要挾", "唔係就", "唔係佢就", "不然就",
+        "放上網", "公開你", "公開佢", "公開我", "發佈出去", "send出去", "放出嚟", "放出來", "散播",
+        "發俾你", "起我底", "起佢底",
+    ),
+    MONEY: (
+        "俾錢", "畀錢", "比錢", "給錢", "付錢", "要錢", "贖金", "轉數", "過數", "轉賬", "轉帳",
+        "比特幣", "加密貨幣", "點數卡", "禮品卡", "港幣", "萬元", "千元",
+    ),
+    CHILD: (
+        "我個仔", "我個女", "我仔", "我女", "囡囡", "小朋友", "子女", "兒子", "女兒", "孩子", "細路",
+        "學生", "同學", "孫仔", "孫女", "小學", "中學", "幼稚園", "中一", "中二", "中三", "中四",
+        "中五", "中六", "小一", "小二", "小三", "小四", "小五", "小六", "未成年", "少女", "少年",
+        "歲", "班group", "班群組", "家長群組", "班WhatsApp",
+    ),
+    SELF_HARM: (
+        "自殺", "想死", "唔想生存", "唔想活", "不想活", "不想生存", "輕生", "自殘", "𠝹手", "界手",
+        "割手", "了結", "跳樓", "尋死", "結束生命", "唔想返學", "不想上學", "唔敢返學", "唔肯返學",
+        "想消失", "活唔落去", "生無可戀", "傷害自己",
+    ),
+    DANGER: (
+        "跟蹤", "跟住佢", "跟住我", "知道我哋住", "知我住", "知佢住", "知道佢住", "搵上門",
+        "學校門口等", "喺門口等", "埋伏", "有危險", "禁錮", "綁架", "非禮",
+        "強姦", "性侵",
+    ),
+}
+
+_PATTERNS: dict[str, re.Pattern[str]] = {
+    category: re.compile(r"(?<![a-z])(?:" + "|".join(patterns) + r")(?![a-z])")
+    for category, patterns in _ENGLISH.items()
+}
+
+
+def signals(text: str) -> frozenset[str]:
+    """The crisis categories a message shows (empty for almost every ordinary question)."""
+    if not text:
+        return frozenset()
+    lowered = text.lower()
+    found = {category for category, pattern in _PATTERNS.items() if pattern.search(lowered)}
+    for category, words in _CHINESE.items():
+        if category not in found and any(word.lower() in lowered for word in words):
+            found.add(category)
+    return frozenset(found)
+
+
+def is_crisis(found: Iterable[str]) -> bool:
+    """Whether a set of signals is a crisis on its own: images, threats, harm or danger.
+
+    A child, or money, alone is not (a school asking about photo consent names students; a scam
+    question names money).
+    """
+    found = set(found)
+    return bool(found & {SEXUAL, THREAT, SELF_HARM, DANGER}) or {MONEY, CHILD} <= found
