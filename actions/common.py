@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from safeshare import inquiries
 from safeshare.catalogue import is_answer_topic
 from safeshare.db.models import Inquiry
 from safeshare.db.repository import sender_key
 from safeshare.language import effective
 
-REFERENCE = re.compile(r"\b(SS-[2-9A-HJ-NP-Z]{5})\b", re.IGNORECASE)
+REFERENCE = inquiries.REFERENCE
 FLOW_SLOTS = (
     "affected",
     "content_kind",
@@ -47,10 +47,10 @@ def channel(tracker: Tracker) -> str:
 def reply_address(tracker: Tracker) -> str | None:
     """Where a staff answer can be sent later on this channel (Telegram chat, widget session)."""
     name = channel(tracker)
-    if name == "telegram":
+    if name == inquiries.TELEGRAM:
         value = metadata(tracker).get("reply_to")
         return str(value) if value else None
-    if name == "socketio":
+    if name == inquiries.WIDGET:
         return tracker.sender_id
     return None
 
@@ -120,11 +120,11 @@ def say_staff_answer(dispatcher: CollectingDispatcher, inquiry: Inquiry) -> bool
     In the widget (Socket.IO) it is only delivered once a browser has shown it: the message
     carries the reference, and the widget confirms (`staff_answer_seen`), which marks it
     delivered; until then it is said again at the user's next session."""
-    confirmed_by_widget = inquiry.channel == "socketio"
+    by_widget = inquiries.confirmed_by_widget(inquiry.channel)
     dispatcher.utter_message(
         response="utter_staff_answer",
         reference=inquiry.reference,
         answer=inquiry.staff_answer,
-        json_message={"data": {"staff_answer": inquiry.reference}} if confirmed_by_widget else None,
+        json_message=inquiries.staff_answer_marker(inquiry.reference) if by_widget else None,
     )
-    return not confirmed_by_widget
+    return not by_widget

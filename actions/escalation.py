@@ -18,9 +18,10 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from actions import common
+from safeshare import inquiries
 from safeshare.db import repository, spool
-from safeshare.db.models import EscalationReason
 from safeshare.db.session import session_scope
+from safeshare.inquiries import EscalationReason, InquiryStatus
 from safeshare.redaction import redact
 from safeshare.settings import get_settings
 
@@ -178,32 +179,30 @@ class ActionCheckStatus(Action):
         try:
             with session_scope() as session:
                 inquiry = repository.get_inquiry(session, reference)
-                found = None if inquiry is None else (inquiry.status, inquiry.staff_answer)
-                # The answer itself only to the conversation that asked: a reference is short
-                # enough to guess, and an answer can be about someone's own case.
-                own = inquiry is not None and inquiry.sender_key == common.sender(tracker)
-                # Read in the widget, the answer counts as delivered once the widget confirms it.
-                confirm = own and inquiry.channel == "socketio"
+                reply = (
+                    None
+                    if inquiry is None
+                    else inquiries.status_reply(
+                        inquiry.status,
+                        inquiry.staff_answer,
+                        own=inquiry.sender_key == common.sender(tracker),
+                        channel=inquiry.channel,
+                    )
+                )
         except (OperationalError, DBAPIError):
             logger.warning("inquiry database unavailable for a status check")
-            spooled = any(p.stem == reference for p in spool.pending())
-            found = ("new", None) if spooled else None
-            own = confirm = False
-            if not spooled:
+            if not any(p.stem == reference for p in spool.pending()):
                 dispatcher.utter_message(response="utter_error")
                 return []
-        if found is None:
+            reply = inquiries.status_reply(InquiryStatus.new, None, own=False, channel="")
+        if reply is None:
             dispatcher.utter_message(response="utter_status_not_found", reference=reference)
             return []
-        status, answer = found
-        if status == "answered" and not own:
-            dispatcher.utter_message(response="utter_status_answered_elsewhere", reference=reference)
-            return []
-        marker = (
-            {"data": {"staff_answer": reference}} if confirm and status == "answered" and answer else None
-        )
         dispatcher.utter_message(
-            response=f"utter_status_{status}", reference=reference, answer=answer or "", json_message=marker
+            response=reply.response,
+            reference=reference,
+            answer=reply.answer,
+            json_message=inquiries.staff_answer_marker(reference) if reply.confirm else None,
         )
         return []
 

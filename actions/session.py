@@ -16,6 +16,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from actions import common
+from safeshare import inquiries
 from safeshare.db import repository
 from safeshare.db.session import session_scope
 
@@ -35,8 +36,8 @@ class ActionSessionStart(Action):
         try:
             with session_scope() as session:
                 for inquiry in repository.undelivered_answers(session, common.sender(tracker)):
-                    if inquiry.channel == "telegram":
-                        continue  # the relay delivers those itself
+                    if inquiries.delivered_by_relay(inquiry.channel):
+                        continue  # sent to the Telegram chat from the console
                     if common.say_staff_answer(dispatcher, inquiry):
                         repository.mark_delivered(session, inquiry)
         except (OperationalError, DBAPIError):

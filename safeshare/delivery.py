@@ -9,9 +9,10 @@
 - any other channel (REST clients): nothing can be pushed; the user reads the answer with
   "status SS-XXXXX", so the answer stays pending.
 
-`deliver_answer` returns the delivery status to record ("delivered" or "pending") and raises
-`DeliveryError` (or its `ChannelUnreachable`) when the answer could not be handed over; the
-console records the error and shows it, and staff can retry.
+`deliver_answer` returns the delivery status to record (`DeliveryStatus.delivered` or `.pending`;
+the states and their rules are in `safeshare.inquiries`) and raises `DeliveryError` (or its
+`ChannelUnreachable`) when the answer could not be handed over; the console records the error and
+shows it, and staff can retry.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from dataclasses import dataclass
 import httpx
 
 from safeshare.errors import ChannelUnreachable, DeliveryError
+from safeshare.inquiries import TELEGRAM, WIDGET, DeliveryStatus
 from safeshare.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
-DELIVERED = "delivered"
-PENDING = "pending"
-FAILED = "failed"
+# Short names kept for callers of this module.
+DELIVERED = DeliveryStatus.delivered
+PENDING = DeliveryStatus.pending
+FAILED = DeliveryStatus.failed
 TRIGGER_INTENT = "staff_answer_ready"
 
 
@@ -43,16 +46,16 @@ class StaffAnswer:
     text: str
 
 
-def deliver_answer(answer: StaffAnswer, settings: Settings | None = None) -> str:
+def deliver_answer(answer: StaffAnswer, settings: Settings | None = None) -> DeliveryStatus:
     settings = settings or get_settings()
-    if answer.channel == "telegram":
+    if answer.channel == TELEGRAM:
         return _deliver_telegram(answer)
-    if answer.channel == "socketio":
+    if answer.channel == WIDGET:
         return _deliver_socketio(answer, settings)
     return PENDING
 
 
-def _deliver_telegram(answer: StaffAnswer) -> str:
+def _deliver_telegram(answer: StaffAnswer) -> DeliveryStatus:
     if not answer.reply_address:
         raise DeliveryError("this Telegram inquiry has no chat to reply to")
     try:
@@ -63,14 +66,14 @@ def _deliver_telegram(answer: StaffAnswer) -> str:
     return DELIVERED
 
 
-def _deliver_socketio(answer: StaffAnswer, settings: Settings) -> str:
+def _deliver_socketio(answer: StaffAnswer, settings: Settings) -> DeliveryStatus:
     if not answer.reply_address:
         raise DeliveryError("this widget inquiry has no conversation to reply to")
     url = f"{settings.rasa_url}/conversations/{answer.reply_address}/trigger_intent"
     try:
         response = httpx.post(
             url,
-            params={"output_channel": "socketio", "token": settings.rasa_token},
+            params={"output_channel": WIDGET, "token": settings.rasa_token},
             json={"name": TRIGGER_INTENT, "entities": {"reference": answer.reference}},
             timeout=30,
         )

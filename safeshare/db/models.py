@@ -13,25 +13,15 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.orm import declarative_base, relationship
 
+from safeshare.inquiries import DeliveryStatus, EscalationReason, InquiryStatus, sql_enum
+
+__all__ = ["DeliveryStatus", "EscalationReason", "InquiryStatus"]  # their home is safeshare.inquiries
+
 Base = declarative_base()
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class InquiryStatus(str, enum.Enum):
-    new = "new"
-    in_progress = "in_progress"
-    answered = "answered"
-    closed = "closed"
-
-
-class EscalationReason(str, enum.Enum):
-    human_handoff = "human_handoff"
-    repeated_fallback = "repeated_fallback"
-    negative_feedback = "negative_feedback"
-    report_followup = "report_followup"
 
 
 class Role(str, enum.Enum):
@@ -52,13 +42,15 @@ class Inquiry(Base):
     transcript = sa.Column(sa.JSON, nullable=False, default=list)
     nlu_guesses = sa.Column(sa.JSON, nullable=False, default=list)
     reason = sa.Column(sa.String(32), nullable=False)
-    status = sa.Column(sa.String(16), nullable=False, default=InquiryStatus.new.value, index=True)
+    # The same VARCHAR columns as before (values, no database enum type): safeshare.inquiries says
+    # which values exist and how they change.
+    status = sa.Column(sql_enum(InquiryStatus, 16), nullable=False, default=InquiryStatus.new, index=True)
     contact_consent = sa.Column(sa.Boolean, nullable=False, default=False)
     contact = sa.Column(sa.String(255))
     staff_answer = sa.Column(sa.Text)
     answered_by_id = sa.Column(sa.Integer, sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
     assigned_to_id = sa.Column(sa.Integer, sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
-    delivery_status = sa.Column(sa.String(32))
+    delivery_status = sa.Column(sql_enum(DeliveryStatus, 32))
     delivery_error = sa.Column(sa.Text)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)

@@ -12,7 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from safeshare.db.models import Feedback, Inquiry, InquiryStatus, utcnow
+from safeshare import inquiries
+from safeshare.db.models import Feedback, Inquiry, utcnow
+from safeshare.inquiries import DeliveryStatus, InquiryStatus
 from safeshare.redaction import redact, redact_value
 from safeshare.settings import get_settings
 
@@ -72,7 +74,7 @@ def create_inquiry(session: Session, new: NewInquiry) -> tuple[Inquiry, bool]:
         transcript=new.transcript,
         nlu_guesses=new.nlu_guesses,
         reason=new.reason,
-        status=InquiryStatus.new.value,
+        status=InquiryStatus.new,
         contact_consent=new.contact_consent,
         contact=new.contact,
         created_at=datetime.fromisoformat(new.created_at),
@@ -127,8 +129,10 @@ def undelivered_answers(session: Session, sender: str) -> list[Inquiry]:
             sa.select(Inquiry)
             .where(
                 Inquiry.sender_key == sender,
-                Inquiry.status == InquiryStatus.answered.value,
-                sa.or_(Inquiry.delivery_status.is_(None), Inquiry.delivery_status != "delivered"),
+                Inquiry.status == InquiryStatus.answered,
+                sa.or_(
+                    Inquiry.delivery_status.is_(None), Inquiry.delivery_status != DeliveryStatus.delivered
+                ),
             )
             .order_by(Inquiry.answered_at)
         ).scalars()
@@ -136,8 +140,7 @@ def undelivered_answers(session: Session, sender: str) -> list[Inquiry]:
 
 
 def mark_delivered(session: Session, inquiry: Inquiry) -> None:
-    inquiry.delivery_status = "delivered"
-    inquiry.delivery_error = None
+    inquiries.mark_delivered(inquiry)
 
 
 def confirm_seen(session: Session, sender: str, reference: str) -> bool:
@@ -145,10 +148,10 @@ def confirm_seen(session: Session, sender: str, reference: str) -> bool:
 
     Only for an answered inquiry of this sender; False (and nothing changed) otherwise."""
     inquiry = get_inquiry(session, reference)
-    if inquiry is None or inquiry.sender_key != sender or inquiry.status != InquiryStatus.answered.value:
+    if inquiry is None or not inquiries.may_confirm_seen(inquiry, sender):
         return False
-    if inquiry.delivery_status != "delivered":
-        mark_delivered(session, inquiry)
+    if inquiries.awaits_delivery(inquiry):
+        inquiries.mark_delivered(inquiry)
     return True
 
 
@@ -168,7 +171,7 @@ def purge_expired(session: Session, days: int, now: datetime | None = None) -> d
     cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
     inquiries = session.execute(
         sa.delete(Inquiry)
-        .where(Inquiry.status == InquiryStatus.closed.value, Inquiry.closed_at < cutoff)
+        .where(Inquiry.status == InquiryStatus.closed, Inquiry.closed_at < cutoff)
         .execution_options(synchronize_session=False)
     ).rowcount
     feedback = session.execute(

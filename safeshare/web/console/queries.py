@@ -19,16 +19,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, joinedload
 
+from safeshare import inquiries
 from safeshare.catalogue import is_answer_topic
-from safeshare.db.models import Feedback, Inquiry, InquiryStatus
+from safeshare.db.models import Feedback, Inquiry
 from safeshare.db.session import engine_for
+from safeshare.inquiries import InquiryStatus
 from safeshare.web.console.context import HKT, aware
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
-OPEN = (InquiryStatus.new.value, InquiryStatus.in_progress.value)
-STATUSES = [s.value for s in InquiryStatus]
+OPEN = inquiries.values(inquiries.OPEN)
+STATUSES = inquiries.values(InquiryStatus)
 SORTS = {
     "oldest": (Inquiry.created_at.asc(),),
     "newest": (Inquiry.created_at.desc(),),

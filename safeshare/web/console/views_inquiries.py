@@ -10,10 +10,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from safeshare import inquiries
 from safeshare.catalogue import topics
-from safeshare.db.models import Inquiry, InquiryNote, InquiryStatus
-from safeshare.delivery import DELIVERED, FAILED, PENDING, StaffAnswer, deliver_answer
+from safeshare.db.models import Inquiry, InquiryNote
+from safeshare.delivery import StaffAnswer, deliver_answer
 from safeshare.errors import DeliveryError
+from safeshare.inquiries import DeliveryStatus, TransitionRefused
 from safeshare.web.console import auth, bp, queries
 from safeshare.web.console.context import db, now, settings
 from safeshare.web.console.forms import (
@@ -107,9 +109,7 @@ def inquiry(reference: str) -> str:
 def assign(reference: str) -> Response:
     row = _inquiry(reference)
     user = auth.current_user()
-    row.assigned_to_id = user.id
-    if row.status == InquiryStatus.new.value:
-        row.status = InquiryStatus.in_progress.value
+    inquiries.assign(row, user.id)
     auth.audit("assign", target=row.reference, detail=f"assigned to {user.username}")
     db().commit()
     flash(f"{row.reference} is assigned to you.", "success")
@@ -127,18 +127,13 @@ def answer(reference: str) -> Response:
     if not form.validate_on_submit():
         _form_errors(form)
         return _back(row.reference)
-    if row.status == InquiryStatus.closed.value:
-        flash("This inquiry is closed: reopen it before answering.", "error")
-        return _back(row.reference)
     user = auth.current_user()
     text = (form.answer.data or "").strip()
-    row.staff_answer = text
-    row.status = InquiryStatus.answered.value
-    row.answered_at = row.answered_at or now()  # the first answer counts for response times
-    row.answered_by_id = user.id
-    row.assigned_to_id = row.assigned_to_id or user.id
-    row.delivery_status = PENDING
-    row.delivery_error = None
+    try:
+        inquiries.answer(row, text, user.id, now())
+    except TransitionRefused as refused:
+        flash(str(refused), "error")
+        return _back(row.reference)
     auth.audit("answer", target=row.reference, detail=f"{len(text)} characters via {row.channel}")
     # Committed before delivery: the assistant's action reads the answer from the database.
     db().commit()
@@ -149,7 +144,7 @@ def answer(reference: str) -> Response:
 @bp.route("/inquiries/<reference>/deliver", methods=["POST"])
 def redeliver(reference: str) -> Response:
     row = _inquiry(reference)
-    if not row.staff_answer or row.status != InquiryStatus.answered.value:
+    if not inquiries.can_redeliver(row):
         flash("There is no answer to deliver.", "error")
         return _back(row.reference)
     _deliver(row)
@@ -168,21 +163,19 @@ def _deliver(row: Inquiry) -> None:
     try:
         status = deliver_answer(target, settings())
     except DeliveryError as failure:
-        status, error = FAILED, str(failure).replace(settings().rasa_token, "***")[:1000]
+        status, error = DeliveryStatus.failed, str(failure).replace(settings().rasa_token, "***")[:1000]
         logger.warning("delivery of %s on %s failed: %s", row.reference, row.channel, error)
-    if status == PENDING and row.channel == "socketio":
+    if status == DeliveryStatus.pending and inquiries.confirmed_by_widget(row.channel):
         _wait_for_widget(row)
     db().refresh(row)  # the user's widget may have confirmed it meanwhile
-    if row.delivery_status != DELIVERED:
-        row.delivery_status = status
-        row.delivery_error = error
+    inquiries.record_delivery(row, status, error)
     auth.audit(
         "deliver", target=row.reference, detail=f"{row.delivery_status}" + (f": {error}" if error else "")
     )
     db().commit()
-    if row.delivery_status == DELIVERED:
+    if row.delivery_status == DeliveryStatus.delivered:
         flash(f"Answer sent to the user on {row.channel}.", "success")
-    elif row.delivery_status == PENDING:
+    elif row.delivery_status == DeliveryStatus.pending:
         flash(
             "Answer saved. The user will see it when they come back "
             f"(or by typing “status {row.reference}”).",
@@ -198,7 +191,7 @@ def _wait_for_widget(row: Inquiry) -> None:
     deadline = time.monotonic() + WIDGET_CONFIRM_SECONDS
     while time.monotonic() < deadline:
         db().refresh(row)
-        if row.delivery_status == DELIVERED:
+        if row.delivery_status == DeliveryStatus.delivered:
             return
         time.sleep(0.2)
 
@@ -225,8 +218,7 @@ def add_note(reference: str) -> Response:
 @bp.route("/inquiries/<reference>/close", methods=["POST"])
 def close(reference: str) -> Response:
     row = _inquiry(reference)
-    row.status = InquiryStatus.closed.value
-    row.closed_at = now()
+    inquiries.close(row, now())
     auth.audit("close", target=row.reference)
     db().commit()
     flash(f"{row.reference} is closed.", "success")
@@ -236,8 +228,7 @@ def close(reference: str) -> Response:
 @bp.route("/inquiries/<reference>/reopen", methods=["POST"])
 def reopen(reference: str) -> Response:
     row = _inquiry(reference)
-    row.status = InquiryStatus.in_progress.value
-    row.closed_at = None
+    inquiries.reopen(row)
     auth.audit("reopen", target=row.reference)
     db().commit()
     flash(f"{row.reference} is open again.", "success")
