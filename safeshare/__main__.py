@@ -97,18 +97,9 @@ def cmd_shell(_: argparse.Namespace) -> int:
     try:
         actions = stack.start("actions", launcher.actions_argv(ports), logs / "shell-actions.log")
         launcher.wait_http(f"http://127.0.0.1:{ports.actions}/health", process=actions)
-        argv = [
-            sys.executable,
-            "-m",
-            "rasa",
-            "shell",
-            "--model",
-            str(launcher.MODEL),
-            "--endpoints",
-            "endpoints.yml",
-            "--port",
-            str(ports.rasa),
-        ]
+        argv = launcher.rasa_command(
+            "shell", "--model", str(launcher.MODEL), "--endpoints", "endpoints.yml", "--port", str(ports.rasa)
+        )
         return subprocess.run(argv, cwd=launcher.PROJECT_ROOT, env=stack.env).returncode
     finally:
         stack.stop()

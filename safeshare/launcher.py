@@ -166,11 +166,13 @@ def actions_argv(ports: Ports) -> list[str]:
     return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports.actions)]
 
 
+def rasa_command(*args: str) -> list[str]:
+    """`rasa <args>` with the project's extensions installed (safeshare/rasa_ext/server.py)."""
+    return [sys.executable, "-m", "safeshare.rasa_ext.server", *args]
+
+
 def rasa_argv(ports: Ports, token: str, model: Path = MODEL) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "rasa",
+    return rasa_command(
         "run",
         "--model",
         str(model),
@@ -187,7 +189,7 @@ def rasa_argv(ports: Ports, token: str, model: Path = MODEL) -> list[str]:
         "endpoints.yml",
         "--credentials",
         "credentials.yml",
-    ]
+    )
 
 
 def web_argv(ports: Ports) -> list[str]:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from safeshare.text import CJK_PUNCTUATION, HAN, KANA
 from safeshare.settings import PROJECT_ROOT
+from safeshare.text import CJK_PUNCTUATION, HAN, KANA
 
 DEFAULT_GAZETTEER = PROJECT_ROOT / "data" / "nlu" / "entities" / "gazetteer.yml"
 DEFAULT_OUTPUT = PROJECT_ROOT / "build" / "spacy" / "safeshare_en"

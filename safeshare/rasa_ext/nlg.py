@@ -16,15 +16,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from safeshare.language import SUPPORTED, effective
-from safeshare.rasa_ext import remote_action
 
 
 class LanguageAwareNLG(TemplatedNaturalLanguageGenerator):
     def __init__(self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None) -> None:
         super().__init__(domain.responses if domain else {})
-        # Rasa builds the response generator once per server: the place to make custom-action
-        # failures answer the user instead of going silent (see remote_action.py).
-        remote_action.install()
 
     async def generate(
         self,

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from safeshare import launcher
 from safeshare.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.model
@@ -63,10 +63,7 @@ def test_every_story_is_predicted(trained_model: Path, tmp_path: Path) -> None:
         "ACTION_ENDPOINT_URL": "http://127.0.0.1:9/webhook",
     }
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rasa",
+        launcher.rasa_command(
             "test",
             "core",
             "--stories",
@@ -78,7 +75,7 @@ def test_every_story_is_predicted(trained_model: Path, tmp_path: Path) -> None:
             "--fail-on-prediction-errors",
             "--out",
             str(out),
-        ],
+        ),
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,

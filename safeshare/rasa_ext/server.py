@@ -1,0 +1,81 @@
+"""Rasa with the project's extensions installed: the one way every part of SafeShare starts Rasa.
+
+    python -m safeshare.rasa_ext.server run --model models/safeshare.tar.gz ...
+
+takes the same arguments as `rasa` (run, shell, test, train, ...). Before handing over to Rasa's
+command line it installs what Rasa has no configuration hook for:
+
+- `remote_action`: a custom action that fails answers the user instead of going silent, and the
+  action server's answers are checked without re-validating the schema every time;
+- `focus`: Rasa's message processor reads an unsure long message sentence by sentence, and a short
+  reply after a missed message together with that message (`safeshare.nlu.focus`).
+
+The launcher (`safeshare.launcher.rasa_command`), the tests, the benchmarks and the Docker image all
+start Rasa through this module; in-process users (bench/accuracy.py) call `install()`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from safeshare.nlu import focus
+from safeshare.rasa_ext import remote_action
+
+_installed = False
+# Off only to score a pipeline as Rasa ships it (bench/accuracy.py's default pipeline).
+focus_enabled = True
+
+
+def _previous_missed(tracker: Any) -> str | None:
+    """The text of the user's previous message, if it fell back or was out of scope."""
+    if tracker is None:
+        return None
+    for event in reversed(tracker.events):
+        if getattr(event, "type_name", None) == "user":
+            intent = (event.intent or {}).get("name")
+            return event.text if intent in focus.MISSES and event.text else None
+    return None
+
+
+def _install_focus() -> None:
+    from rasa.core.channels.channel import UserMessage
+    from rasa.core.processor import MessageProcessor
+
+    original = MessageProcessor._parse_message_with_graph
+
+    def parse_with_focus(
+        self: MessageProcessor, message: UserMessage, tracker: Any, only_output_properties: bool = True
+    ) -> dict[str, Any]:
+        parsed = original(self, message, tracker, only_output_properties)
+        if not focus_enabled:
+            return parsed
+
+        def parse(text: str) -> dict[str, Any]:
+            part = UserMessage(text, sender_id=message.sender_id, input_channel=message.input_channel)
+            return original(self, part, tracker, only_output_properties)
+
+        return focus.refine(message.text or "", parsed, parse, _previous_missed(tracker))
+
+    MessageProcessor._parse_message_with_graph = parse_with_focus  # type: ignore[method-assign]
+
+
+def install() -> None:
+    """Install the extensions once per process (idempotent)."""
+    global _installed
+    if not _installed:
+        remote_action.install()
+        _install_focus()
+        _installed = True
+
+
+def main() -> None:
+    install()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv[0] = "rasa"
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
