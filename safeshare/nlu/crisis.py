@@ -1,0 +1,140 @@
+"""Never turn a crisis away: a message that shows sexual images, threats, money demands, self-harm or
+danger gets the report flow or the safety answer, whatever the classifier thought of it.
+
+Runs after the intent classifier and before the fallback classifier. It adds one `crisis` entity
+per signal (`safeshare.crisis`), which actions and staff triage read, and it changes the intent
+only where the classifier's choice would answer a person in crisis with something else:
+
+- self-harm or immediate danger: `crisis_safety` (999 first, then the report steps or staff);
+- images, threats or money demands: `report_deepfake`, unless the classifier already chose an
+  answer that fits a crisis (the law on intimate images, removing a child's content, a school's
+  response plan, doxxing, scams). Sexual words alone do not change an abstract question ("is
+  making a fake nude illegal?") unless the classifier was unsure or turned the message away, or
+  the message tells of something that happened.
+
+Dialogue plumbing (answers to a form's question, yes/no, "stop", "more", language, status) is
+left alone: "yes it's sexual" inside the report flow is an answer, not a new report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from safeshare import crisis
+
+SAFETY_INTENT = "crisis_safety"
+REPORT_INTENT = "report_deepfake"
+PLUMBING = frozenset(
+    {
+        "inform",
+        "affirm",
+        "deny",
+        "stop",
+        "more",
+        "set_language",
+        "check_status",
+        "feedback_helpful",
+        "feedback_not_helpful",
+        "staff_answer_ready",
+        "forget_my_data",
+        "human_handoff",
+        SAFETY_INTENT,
+    }
+)
+# Answers that already suit someone in crisis (each starts with what to do now).
+FITS_A_CRISIS = frozenset(
+    {
+        REPORT_INTENT,
+        "deepfake_intimate_images_law",
+        "remove_child_content",
+        "school_response_plan",
+        "doxxing_law",
+        "deepfake_scam",
+    }
+)
+MISSES = frozenset({"out_of_scope", "nlu_fallback"})
+
+
+def decide(text: str, intent: str | None, confidence: float, unsure_below: float) -> str | None:
+    """The intent a crisis message should get instead of `intent`, or None to keep it."""
+    if intent in PLUMBING or (text or "").startswith("/"):
+        return None
+    found = crisis.signals(text)
+    if not crisis.is_crisis(found):
+        return None
+    if found & {crisis.SELF_HARM, crisis.DANGER}:
+        return SAFETY_INTENT
+    if intent in FITS_A_CRISIS:
+        return None
+    strong = bool(found & {crisis.THREAT, crisis.MONEY})
+    unsure = intent in MISSES or confidence < unsure_below
+    if strong or unsure or crisis.happened(text):
+        return REPORT_INTENT
+    return None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class CrisisGuard(GraphComponent, EntityExtractorMixin):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        # Below this the classifier's choice counts as unsure (the fallback threshold is lower).
+        return {"unsure_below": 0.6, "confidence": 0.95}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._unsure_below = float(config["unsure_below"])
+        self._confidence = float(config["confidence"])
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> CrisisGuard:
+        return cls(config)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            found = crisis.signals(text) if not text.startswith("/") else frozenset()
+            if not found:
+                continue
+            entities = [
+                {
+                    "entity": "crisis",
+                    "value": category,
+                    "start": 0,
+                    "end": len(text),
+                    "confidence": 1.0,
+                    "extractor": self.__class__.__name__,
+                }
+                for category in sorted(found)
+            ]
+            message.set(ENTITIES, [*message.get(ENTITIES, []), *entities], add_to_output=True)
+            intent = message.get(INTENT) or {}
+            confidence = float(intent.get("confidence") or 0.0)
+            target = decide(text, intent.get("name"), confidence, self._unsure_below)
+            if target is None:
+                continue
+            confidence = max(confidence, self._confidence)
+            ranking = [item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != target]
+            message.set(INTENT, {"name": target, "confidence": confidence}, add_to_output=True)
+            message.set(
+                INTENT_RANKING_KEY,
+                [{"name": target, "confidence": confidence}, *ranking],
+                add_to_output=True,
+            )
+        return messages

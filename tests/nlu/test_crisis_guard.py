@@ -1,0 +1,31 @@
+"""The crisis guard's decision: when a classifier's choice gives way to the report flow or safety."""
+
+import pytest
+
+from safeshare.nlu.crisis import REPORT_INTENT, SAFETY_INTENT, decide
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "confidence", "expected"),
+    [
+        # turned away or unsure: a crisis goes to the report flow
+        ("someone on instagram made an ai nude of me and wants money", "out_of_scope", 0.99, REPORT_INTENT),
+        ("班同學將我個13歲仔個樣P落咸片度，喺班WhatsApp group度傳緊", "out_of_scope", 0.9, REPORT_INTENT),
+        ("they keep threatening to post it", "privacy_settings", 0.8, REPORT_INTENT),
+        # self-harm or danger: the safety answer, even over a fitting topic
+        ("since the fake went round she says she wants to die", REPORT_INTENT, 0.9, SAFETY_INTENT),
+        ("a stranger knows where my son lives", "doxxing_law", 0.7, SAFETY_INTENT),
+        # an abstract law question keeps its answer
+        ("is making a fake nude illegal in hong kong", "deepfake_intimate_images_law", 0.9, None),
+        ("could someone make nude fakes from my kids photos", "deepfake_child_risks", 0.8, None),
+        # the same words, told as something that happened, do not
+        ("someone made nude fakes from my kids photos", "deepfake_child_risks", 0.8, REPORT_INTENT),
+        # plumbing inside a flow is an answer, not a new report
+        ("yes its sexual and they are threatening me", "inform", 0.7, None),
+        ('/inform{"content_kind":"sexual"}', "inform", 1.0, None),
+        # no crisis at all
+        ("what is the pdpo exactly", "out_of_scope", 0.6, None),
+    ],
+)
+def test_decide(text, intent, confidence, expected):
+    assert decide(text, intent, confidence, unsure_below=0.6) == expected
