@@ -43,10 +43,13 @@ from typing import Any
 import benchlib
 import yaml
 
-from safeshare.evaluation import Report, load_examples, score
+from safeshare.evaluation import Report, load_examples, load_styled, score
 
 ROOT = benchlib.ROOT
 HOLDOUT_SETS = {"held-out": ROOT / "tests" / "nlu_holdout", "blind": ROOT / "tests" / "nlu_holdout_blind"}
+# Development sets written from the catalogue and the style guide alone (never trained on), scored
+# as a whole and by writing style. `--dev DIR` scores another folder of the same format (a fresh set).
+DEV_SETS = ROOT / "tests" / "nlu_dev"
 LANGUAGES = ("en", "zh")
 EXPECTED_DEFAULT = [
     "WhitespaceTokenizer",
@@ -139,10 +142,20 @@ def default_training(args: argparse.Namespace, config: Path, work: Path) -> dict
     return training
 
 
-async def score_model(model: Path) -> dict[str, Report]:
+async def score_model(model: Path, focus: bool, dev: Path = DEV_SETS) -> dict[str, Report]:
+    """Every set, and each development set by style too (keys "dev en", "dev en / story", ...).
+
+    `focus` installs the project's message reading (safeshare.nlu.focus) as the server does; the
+    default pipeline is scored as Rasa ships it.
+    """
     from rasa.core.agent import load_agent
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
+
+    from safeshare.rasa_ext import server
+
+    server.install()
+    server.focus_enabled = focus
 
     # Rasa logs every parse (with its text) at debug level unless told otherwise.
     configure_logging_and_warnings(logging.WARNING)
@@ -160,6 +173,20 @@ async def score_model(model: Path) -> dict[str, Report]:
                     parsed = await agent.parse_message(text)
                     predictions[text] = (parsed.get("intent") or {}).get("name") or "None"
             reports[f"{set_name} {language}"] = score(examples, predictions.__getitem__)
+    for language in LANGUAGES:
+        path = dev / f"{language}.yml"
+        if not path.exists():
+            continue
+        styled = load_styled(path)
+        predicted: dict[str, str] = {}
+        for text, _label, _style in styled:
+            if text not in predicted:
+                parsed = await agent.parse_message(text)
+                predicted[text] = (parsed.get("intent") or {}).get("name") or "None"
+        reports[f"dev {language}"] = score([(t, i) for t, i, _ in styled], predicted.__getitem__)
+        for style in sorted({style for _, _, style in styled}):
+            subset = [(t, i) for t, i, s in styled if s == style]
+            reports[f"dev {language} / {style}"] = score(subset, predicted.__getitem__)
     return reports
 
 
@@ -200,6 +227,13 @@ def main() -> int:
         help="keep the default pipeline's model and training figures in DIR and reuse them when present",
     )
     parser.add_argument(
+        "--ours-only",
+        action="store_true",
+        help="score only the shipped model (no default pipeline, no training): the quick check",
+    )
+    parser.add_argument("--dev", default=str(DEV_SETS), help="folder of development sets (en.yml, zh.yml)")
+    parser.add_argument("--errors", action="store_true", help="print every wrong prediction of the dev sets")
+    parser.add_argument(
         "--only-train-default",
         action="store_true",
         help="with --default-dir: train the default pipeline there and stop (no scoring)",
@@ -220,25 +254,30 @@ def main() -> int:
     try:
         default_config = work / "config-default.yml"
         config = write_default_config(default_config, args.default_epochs)
-        trainings = {"default": default_training(args, default_config, work)}
+        trainings = {}
+        if not args.ours_only:
+            trainings["default"] = default_training(args, default_config, work)
         if args.only_train_default:
             print(f"default model kept in {args.default_dir}")
             return 0
-        if not args.skip_our_training:
+        if not args.skip_our_training and not args.ours_only:
             trainings["ours"] = benchlib.train_nlu(ROOT / "config.yml", work / "ours", "ours", args.timeout)
 
-        print("scoring the held-out sets in-process ...", flush=True)
-        reports = {
-            "ours": asyncio.run(score_model(launcher.MODEL)),
-            "default": asyncio.run(score_model(Path(trainings["default"]["model"]))),
-        }
+        print("scoring the held-out and development sets in-process ...", flush=True)
+        dev = Path(args.dev)
+        reports = {"ours": asyncio.run(score_model(launcher.MODEL, focus=True, dev=dev))}
+        if not args.ours_only:
+            reports["default"] = asyncio.run(
+                score_model(Path(trainings["default"]["model"]), focus=False, dev=dev)
+            )
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
+    pipelines = list(reports)
     rows = []
     for key in reports["ours"]:
-        for pipeline in ("ours", "default"):
+        for pipeline in pipelines:
             report = reports[pipeline][key]
             train = trainings.get(pipeline)
             rows.append(
@@ -270,9 +309,15 @@ def main() -> int:
     print()
     print(table)
     print()
-    for pipeline in ("ours", "default"):
+    for pipeline in pipelines:
         for key, report in reports[pipeline].items():
-            print(f"{pipeline} {key}: {report.summary()}")
+            if " / " not in key:
+                print(f"{pipeline} {key}: {report.summary()}")
+    if args.errors:
+        for key, report in reports["ours"].items():
+            if key.startswith("dev ") and " / " not in key:
+                for text, label, predicted in report.errors:
+                    print(f"[{key}] {label} -> {predicted}: {text[:160]}")
     benchlib.write_result(
         "accuracy",
         {

@@ -31,6 +31,15 @@ def load_examples(path: Path) -> list[tuple[str, str]]:
     return out
 
 
+def load_styled(path: Path) -> list[tuple[str, str, str]]:
+    """(text, intent, style) from a development set (tests/nlu_dev/: `examples:` with a style each)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [
+        (str(item["text"]).strip(), str(item["intent"]), str(item.get("style", "-")))
+        for item in data.get("examples", [])
+    ]
+
+
 @dataclass
 class Report:
     total: int = 0
