@@ -231,6 +231,10 @@ def main() -> int:
         action="store_true",
         help="score only the shipped model (no default pipeline, no training): the quick check",
     )
+    parser.add_argument("--model", default=None, help="score this model instead of models/safeshare.tar.gz")
+    parser.add_argument(
+        "--no-focus", action="store_true", help="score without reading long messages by sentence"
+    )
     parser.add_argument("--dev", default=str(DEV_SETS), help="folder of development sets (en.yml, zh.yml)")
     parser.add_argument("--errors", action="store_true", help="print every wrong prediction of the dev sets")
     parser.add_argument(
@@ -246,7 +250,7 @@ def main() -> int:
     from safeshare import launcher
 
     os.chdir(ROOT)  # config.yml names the spaCy pipeline by a path relative to the project
-    if not launcher.MODEL.exists() and not args.only_train_default:
+    if not args.model and not launcher.MODEL.exists() and not args.only_train_default:
         raise SystemExit("no trained model at models/safeshare.tar.gz: run `make train` first")
     launcher.ensure_spacy()  # our config points SpacyNLP at build/spacy/safeshare_en
     started = time.monotonic()
@@ -265,7 +269,8 @@ def main() -> int:
 
         print("scoring the held-out and development sets in-process ...", flush=True)
         dev = Path(args.dev)
-        reports = {"ours": asyncio.run(score_model(launcher.MODEL, focus=True, dev=dev))}
+        model = Path(args.model) if args.model else launcher.MODEL
+        reports = {"ours": asyncio.run(score_model(model, focus=not args.no_focus, dev=dev))}
         if not args.ours_only:
             reports["default"] = asyncio.run(
                 score_model(Path(trainings["default"]["model"]), focus=False, dev=dev)
