@@ -70,6 +70,20 @@ def user_turns(tracker: Tracker) -> list[dict[str, Any]]:
     return turns
 
 
+def reported_value(tracker: Tracker, slot: str) -> str | None:
+    """The last value a slot had in this session, even if a flow has cleared it since (the
+    report flow clears `affected` and `content_kind` once it has given its steps)."""
+    value = tracker.get_slot(slot)
+    if value:
+        return str(value)
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            break
+        if event.get("event") == "slot" and event.get("name") == slot and event.get("value"):
+            return str(event["value"])
+    return None
+
+
 def intent_of(event: dict[str, Any]) -> str | None:
     return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
 

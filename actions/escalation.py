@@ -21,12 +21,15 @@ from actions import common
 from safeshare import inquiries
 from safeshare.db import repository, spool
 from safeshare.db.session import session_scope
-from safeshare.inquiries import EscalationReason, InquiryStatus
+from safeshare.inquiries import EscalationReason, InquiryStatus, Triage
 from safeshare.redaction import redact
 from safeshare.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
+# What the user is told about when staff reply, by the reply target in working days.
+PROMISE = "utter_inquiry_created"
+PROMISES = {0: "utter_inquiry_created_today", 1: "utter_inquiry_created_next_day"}
 SKIP_WORDS = {"skip", "no", "none", "no thanks", "跳過", "唔使", "不用", "冇", "沒有"}
 MAX_QUESTION = 2000
 
@@ -132,7 +135,24 @@ class ValidateEscalationForm(FormValidationAction):
         return {"contact": None}
 
 
+def triage(tracker: Tracker) -> Triage:
+    """How urgent the inquiry is, from the session's user messages (redacted first, like everything
+    stored) and the report flow's answers. Only categories come out of this, never words."""
+    messages = [redact(str(event.get("text") or "")) for event in common.user_turns(tracker)]
+    messages.append(redact(str(tracker.get_slot("inquiry_question") or "")))
+    return inquiries.triage(
+        messages,
+        affected=common.reported_value(tracker, "affected"),
+        content_kind=common.reported_value(tracker, "content_kind"),
+    )
+
+
 class ActionCreateInquiry(Action):
+    """Records the inquiry (the spool keeps it if the database is down) and tells the user the
+    reference and when staff aim to reply: the reply target of the inquiry's priority, the same
+    setting the console's due dates use. Staff alerts are sent by the web app (safeshare.notify),
+    never from here: the user's conversation waits for nothing."""
+
     def name(self) -> str:
         return "action_create_inquiry"
 
@@ -140,6 +160,7 @@ class ActionCreateInquiry(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         consent = bool(tracker.get_slot("contact_consent"))
+        found = triage(tracker)
         new = repository.NewInquiry(
             reference=repository.new_reference(),
             channel=common.channel(tracker),
@@ -152,15 +173,19 @@ class ActionCreateInquiry(Action):
             nlu_guesses=list(tracker.get_slot("nlu_guesses") or []),
             contact_consent=consent,
             contact=(tracker.get_slot("contact") or None) if consent else None,
+            priority=found.priority.value,
+            priority_reason=found.reason,
         )
         stored = spool.submit_inquiry(new)
         spool.ensure_background_flush()
-        logger.info("inquiry %s recorded (%s)", new.reference, "database" if stored else "spool")
-        dispatcher.utter_message(
-            response="utter_inquiry_created",
-            reference=new.reference,
-            days=get_settings().staff_reply_days,
+        logger.info(
+            "inquiry %s recorded (%s), priority %s",
+            new.reference,
+            "database" if stored else "spool",
+            found.priority,
         )
+        days = inquiries.reply_days(get_settings(), found.priority)
+        dispatcher.utter_message(response=PROMISES.get(days, PROMISE), reference=new.reference, days=days)
         return common.reset_flow_events() + [SlotSet("nlu_guesses", None)]
 
 

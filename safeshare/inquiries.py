@@ -29,6 +29,22 @@ Delivery of staff's answer (`DeliveryStatus`, None until the first answer)::
 What a status check shows (`status_reply`): anyone with the reference learns how far the inquiry
 has got; staff's answer itself only in the conversation that asked (a five-character reference
 can be guessed, and an answer can be about someone's own case).
+
+How urgent it is (`triage`), set when the inquiry is made from what the conversation showed: the
+crisis signals of the user's messages (`safeshare.crisis`) and the deepfake report's answers (who
+is affected, what kind of content). Staff may change it (audited). The reason stored is a list of
+categories ("sexual content; child affected"), never the user's words.
+
+    urgent  self-harm or danger; sexual content with a child affected; sexual content with
+            threats or money demands (sextortion)
+    high    any other crisis signal (sexual content, threats, money demanded from a child), or
+            the report flow said a child is affected or the content is sexual, threatening or
+            about money
+    normal  everything else
+
+When it is due (`due_on`): the reply target of its priority (settings: urgent 0 = the same
+working day, high 1, normal 2), counted in Hong Kong working days (`safeshare.workdays`) from
+the day it was made. Overdue: still open after its due day (Hong Kong time).
 """
 
 from __future__ import annotations
@@ -37,13 +53,15 @@ import enum
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from safeshare import crisis, workdays
 from safeshare.errors import SafeShareError
 
 if TYPE_CHECKING:  # the ORM model imports this module's enums
     from safeshare.db.models import Inquiry
+    from safeshare.settings import Settings
 
 REFERENCE = re.compile(r"\b(SS-[2-9A-HJ-NP-Z]{5})\b", re.IGNORECASE)
 
@@ -84,6 +102,18 @@ class EscalationReason(StrEnum):
     report_followup = "report_followup"
 
 
+class Priority(StrEnum):
+    urgent = "urgent"
+    high = "high"
+    normal = "normal"
+
+    @property
+    def rank(self) -> int:
+        """Queue order: urgent first."""
+        return PRIORITY_ORDER.index(self)
+
+
+PRIORITY_ORDER = (Priority.urgent, Priority.high, Priority.normal)
 OPEN = (InquiryStatus.new, InquiryStatus.in_progress)
 
 
@@ -217,3 +247,91 @@ def status_reply(status: str, staff_answer: str | None, *, own: bool, channel: s
 
 def values(members: Iterable[enum.Enum]) -> list[str]:
     return [str(member.value) for member in members]
+
+
+# --- priority -----------------------------------------------------------------------------------
+
+# Category → how staff read it; also the order in which a reason lists them (gravest first).
+REASON_LABELS = {
+    crisis.SELF_HARM: "self-harm risk",
+    crisis.DANGER: "danger to safety",
+    crisis.SEXUAL: "sexual content",
+    crisis.CHILD: "child affected",
+    crisis.THREAT: "threats",
+    crisis.MONEY: "money demanded",
+}
+# The report flow's answers (slots `affected`, `content_kind`) as categories.
+REPORTED_AFFECTED = {"child": crisis.CHILD, "student": crisis.CHILD}
+REPORTED_CONTENT = {"sexual": crisis.SEXUAL, "threat": crisis.THREAT, "money": crisis.MONEY}
+MAX_REASON = 200
+
+
+@dataclass(frozen=True)
+class Triage:
+    priority: Priority
+    categories: frozenset[str]
+
+    @property
+    def reason(self) -> str | None:
+        """The categories in words, gravest first ("sexual content; child affected")."""
+        labels = [label for key, label in REASON_LABELS.items() if key in self.categories]
+        return "; ".join(labels)[:MAX_REASON] or None
+
+
+def reported_categories(affected: str | None, content_kind: str | None) -> frozenset[str]:
+    found = {REPORTED_AFFECTED.get(affected or ""), REPORTED_CONTENT.get(content_kind or "")}
+    return frozenset(c for c in found if c)
+
+
+def triage(
+    messages: Iterable[str], *, affected: str | None = None, content_kind: str | None = None
+) -> Triage:
+    """Priority and reason from the user's messages and the report flow's answers.
+
+    A child or money named in a message is not urgent on its own (a school asking about photo
+    consent names students); a report that says a child is affected is at least high."""
+    said: set[str] = set()
+    for text in messages:
+        said |= crisis.signals(text)
+    reported = reported_categories(affected, content_kind)
+    found = frozenset(said | reported)
+    sexual = crisis.SEXUAL in found
+    if found & {crisis.SELF_HARM, crisis.DANGER} or (
+        sexual and found & {crisis.CHILD, crisis.THREAT, crisis.MONEY}
+    ):
+        return Triage(Priority.urgent, found)
+    if reported or crisis.is_crisis(found):
+        return Triage(Priority.high, found)
+    return Triage(Priority.normal, found)
+
+
+def reply_days(settings: Settings, priority: Priority | str) -> int:
+    """The reply target of a priority, in Hong Kong working days (0: the same working day)."""
+    return {
+        Priority.urgent: settings.staff_reply_days_urgent,
+        Priority.high: settings.staff_reply_days_high,
+        Priority.normal: settings.staff_reply_days,
+    }[Priority(priority)]
+
+
+def due_on(created_at: datetime, priority: Priority | str, settings: Settings) -> date:
+    return workdays.add_working_days(workdays.hk_date(created_at), reply_days(settings, priority))
+
+
+def is_overdue(inquiry: Inquiry, moment: datetime) -> bool:
+    return inquiry.status in OPEN and inquiry.due_on is not None and workdays.hk_date(moment) > inquiry.due_on
+
+
+def set_priority(
+    inquiry: Inquiry, priority: Priority | str, settings: Settings, moment: datetime
+) -> Priority:
+    """Staff change the priority: the due date follows the new target. Returns the old one.
+
+    Raising an inquiry to urgent does not alert the other staff (whoever raised it is on it), so
+    it counts as alerted from now on."""
+    old = Priority(inquiry.priority)
+    inquiry.priority = Priority(priority)
+    inquiry.due_on = due_on(inquiry.created_at, inquiry.priority, settings)
+    if inquiry.alerted_at is None:
+        inquiry.alerted_at = moment
+    return old

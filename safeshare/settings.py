@@ -70,6 +70,18 @@ class Settings:
     telegram_webhook_port: int
     retention_days: int
     staff_reply_days: int
+    staff_reply_days_high: int
+    staff_reply_days_urgent: int
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_username: str
+    smtp_password: str
+    notify_email_from: str
+    notify_email_to: tuple[str, ...]
+    notify_telegram_chat_id: str
+    digest_time: str
+    notify_interval: float
     log_level: str
 
     @property
@@ -78,7 +90,7 @@ class Settings:
 
     def public_dict(self) -> dict[str, str]:
         """Settings safe to print: secrets and tokens are masked."""
-        hidden = {"secret_key", "rasa_token", "telegram_bot_token"}
+        hidden = {"secret_key", "rasa_token", "telegram_bot_token", "smtp_password"}
         out: dict[str, str] = {}
         for field in fields(self):
             value = getattr(self, field.name)
@@ -118,6 +130,20 @@ def load_settings() -> Settings:
         telegram_webhook_port=int(_env("TELEGRAM_WEBHOOK_PORT", "8443")),
         retention_days=int(_env("SAFESHARE_RETENTION_DAYS", "180")),
         staff_reply_days=int(_env("SAFESHARE_STAFF_REPLY_DAYS", "2")),
+        staff_reply_days_high=int(_env("SAFESHARE_STAFF_REPLY_DAYS_HIGH", "1")),
+        staff_reply_days_urgent=int(_env("SAFESHARE_STAFF_REPLY_DAYS_URGENT", "0")),
+        smtp_host=_env("SMTP_HOST", ""),
+        smtp_port=int(_env("SMTP_PORT", "587")),
+        smtp_security=_env("SMTP_SECURITY", "starttls").lower(),
+        smtp_username=_env("SMTP_USERNAME", ""),
+        smtp_password=os.environ.get("SMTP_PASSWORD", "").strip(),
+        notify_email_from=_env("SAFESHARE_NOTIFY_EMAIL_FROM", ""),
+        notify_email_to=tuple(
+            a.strip() for a in _env("SAFESHARE_NOTIFY_EMAIL_TO", "").split(",") if a.strip()
+        ),
+        notify_telegram_chat_id=_env("SAFESHARE_NOTIFY_TELEGRAM_CHAT_ID", ""),
+        digest_time=_env("SAFESHARE_DIGEST_TIME", "09:00").lower(),
+        notify_interval=float(_env("SAFESHARE_NOTIFY_INTERVAL", "10")),
         log_level=_env("SAFESHARE_LOG_LEVEL", "INFO").upper(),
     )
 
@@ -152,5 +178,17 @@ ENV_VARS = (
     "TELEGRAM_WEBHOOK_PORT",
     "SAFESHARE_RETENTION_DAYS",
     "SAFESHARE_STAFF_REPLY_DAYS",
+    "SAFESHARE_STAFF_REPLY_DAYS_HIGH",
+    "SAFESHARE_STAFF_REPLY_DAYS_URGENT",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_SECURITY",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SAFESHARE_NOTIFY_EMAIL_FROM",
+    "SAFESHARE_NOTIFY_EMAIL_TO",
+    "SAFESHARE_NOTIFY_TELEGRAM_CHAT_ID",
+    "SAFESHARE_DIGEST_TIME",
+    "SAFESHARE_NOTIFY_INTERVAL",
     "SAFESHARE_LOG_LEVEL",
 )

@@ -13,9 +13,10 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.orm import declarative_base, relationship
 
-from safeshare.inquiries import DeliveryStatus, EscalationReason, InquiryStatus, sql_enum
+from safeshare.inquiries import DeliveryStatus, EscalationReason, InquiryStatus, Priority, StrEnum, sql_enum
 
-__all__ = ["DeliveryStatus", "EscalationReason", "InquiryStatus"]  # their home is safeshare.inquiries
+# Their home is safeshare.inquiries (and safeshare.notify for notifications).
+__all__ = ["DeliveryStatus", "EscalationReason", "InquiryStatus", "Priority"]
 
 Base = declarative_base()
 
@@ -56,6 +57,15 @@ class Inquiry(Base):
     updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
     answered_at = sa.Column(sa.DateTime(timezone=True))
     closed_at = sa.Column(sa.DateTime(timezone=True))
+    # Triage (safeshare.inquiries): how urgent, why (categories only, never the user's words), and
+    # the Hong Kong working day staff should reply by.
+    priority = sa.Column(
+        sql_enum(Priority, 8), nullable=False, default=Priority.normal, server_default="normal", index=True
+    )
+    priority_reason = sa.Column(sa.String(200))
+    due_on = sa.Column(sa.Date, index=True)
+    # When staff were alerted to it (urgent inquiries; safeshare.notify); None: not yet.
+    alerted_at = sa.Column(sa.DateTime(timezone=True))
 
     notes = relationship("InquiryNote", cascade="all, delete-orphan", back_populates="inquiry")
     assigned_to = relationship("StaffUser", foreign_keys=[assigned_to_id])
@@ -158,3 +168,38 @@ class TopicSuggestion(Base):
     question = sa.Column(sa.Text, nullable=False)
     created_by_id = sa.Column(sa.Integer, sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class NotificationStatus(StrEnum):
+    """pending → sent, or → pending again (retry later) → ... → failed (attempts used up; staff
+    can retry from the dashboard). skipped: a digest day with nothing due (nothing sent)."""
+
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+    skipped = "skipped"
+
+
+class StaffNotification(Base):
+    """One message to staff on one channel (email or the staff Telegram chat), with its retries.
+
+    The text is made from the inquiry's reference, priority, reason categories and due date only:
+    never the user's words or contact details. `safeshare.notify` explains the life of a row."""
+
+    __tablename__ = "staff_notifications"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    kind = sa.Column(sa.String(16), nullable=False)
+    channel = sa.Column(sa.String(16), nullable=False)
+    # e.g. "urgent:SS-7K3Q9:email", "digest:2025-01-06:telegram": one notification per event.
+    dedupe_key = sa.Column(sa.String(120), nullable=False, unique=True)
+    reference = sa.Column(sa.String(16), index=True)
+    subject = sa.Column(sa.String(200), nullable=False)
+    body = sa.Column(sa.Text, nullable=False)
+    status = sa.Column(sql_enum(NotificationStatus, 16), nullable=False, index=True)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    next_attempt_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    claimed_until = sa.Column(sa.DateTime(timezone=True))
+    last_error = sa.Column(sa.Text)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    sent_at = sa.Column(sa.DateTime(timezone=True))

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from safeshare import inquiries
-from safeshare.db.models import Feedback, Inquiry, utcnow
-from safeshare.inquiries import DeliveryStatus, InquiryStatus
+from safeshare.db.models import Feedback, Inquiry, StaffNotification, utcnow
+from safeshare.inquiries import DeliveryStatus, InquiryStatus, Priority
 from safeshare.redaction import redact, redact_value
 from safeshare.settings import get_settings
 
@@ -48,6 +48,9 @@ class NewInquiry:
     contact_consent: bool = False
     contact: str | None = None
     created_at: str = field(default_factory=lambda: utcnow().isoformat())
+    # Triage (safeshare.inquiries.triage): categories only, never the user's words.
+    priority: str = Priority.normal.value
+    priority_reason: str | None = None
 
     def redacted(self) -> NewInquiry:
         """Question and transcript redacted; the contact is kept only with consent."""
@@ -64,6 +67,8 @@ def create_inquiry(session: Session, new: NewInquiry) -> tuple[Inquiry, bool]:
     if existing is not None:
         return existing, False
     new = new.redacted()
+    created_at = datetime.fromisoformat(new.created_at)
+    priority = Priority(new.priority)
     row = Inquiry(
         reference=new.reference,
         channel=new.channel,
@@ -77,7 +82,10 @@ def create_inquiry(session: Session, new: NewInquiry) -> tuple[Inquiry, bool]:
         status=InquiryStatus.new,
         contact_consent=new.contact_consent,
         contact=new.contact,
-        created_at=datetime.fromisoformat(new.created_at),
+        created_at=created_at,
+        priority=priority,
+        priority_reason=new.priority_reason,
+        due_on=inquiries.due_on(created_at, priority, get_settings()),
     )
     session.add(row)
     session.flush()
@@ -156,20 +164,32 @@ def confirm_seen(session: Session, sender: str, reference: str) -> bool:
 
 
 def erase_sender(session: Session, sender: str) -> dict[str, int]:
-    """Delete everything stored about one sender: inquiries (with notes) and feedback."""
-    inquiries = session.execute(
+    """Delete everything stored about one sender: inquiries (with notes), staff notifications
+    about them, and feedback."""
+    references = sa.select(Inquiry.reference).where(Inquiry.sender_key == sender).scalar_subquery()
+    session.execute(
+        sa.delete(StaffNotification)
+        .where(StaffNotification.reference.in_(references))
+        .execution_options(synchronize_session=False)
+    )
+    deleted = session.execute(
         sa.delete(Inquiry).where(Inquiry.sender_key == sender).execution_options(synchronize_session=False)
     ).rowcount
     feedback = session.execute(
         sa.delete(Feedback).where(Feedback.sender_key == sender).execution_options(synchronize_session=False)
     ).rowcount
-    return {"inquiries": int(inquiries or 0), "feedback": int(feedback or 0)}
+    return {"inquiries": int(deleted or 0), "feedback": int(feedback or 0)}
 
 
 def purge_expired(session: Session, days: int, now: datetime | None = None) -> dict[str, int]:
-    """Retention: delete closed inquiries and feedback older than `days`."""
+    """Retention: delete closed inquiries, feedback and staff notifications older than `days`."""
     cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
-    inquiries = session.execute(
+    session.execute(
+        sa.delete(StaffNotification)
+        .where(StaffNotification.created_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    deleted = session.execute(
         sa.delete(Inquiry)
         .where(Inquiry.status == InquiryStatus.closed, Inquiry.closed_at < cutoff)
         .execution_options(synchronize_session=False)
@@ -177,4 +197,4 @@ def purge_expired(session: Session, days: int, now: datetime | None = None) -> d
     feedback = session.execute(
         sa.delete(Feedback).where(Feedback.created_at < cutoff).execution_options(synchronize_session=False)
     ).rowcount
-    return {"inquiries": int(inquiries or 0), "feedback": int(feedback or 0)}
+    return {"inquiries": int(deleted or 0), "feedback": int(feedback or 0)}

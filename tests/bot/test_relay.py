@@ -198,7 +198,8 @@ def test_escalation_from_telegram_and_staff_answer_delivered_to_the_same_chat(
     )
     done = press(relay, chat_id, consent, "No, just give me a reference")
     reference = done[-1]["text"].split("Your reference is ")[1][:8]
-    assert done[-1]["text"] == responses.text("utter_inquiry_created", "en", reference=reference)
+    days = get_settings().staff_reply_days  # a normal inquiry: the normal reply target
+    assert done[-1]["text"] == responses.text("utter_inquiry_created", "en", reference=reference, days=days)
     with session_scope() as session:
         inquiry = session.execute(sa.select(Inquiry).where(Inquiry.reference == reference)).scalar_one()
         assert inquiry.channel == "telegram"
