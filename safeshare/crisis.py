@@ -52,7 +52,7 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"transfer (?:money|\d)|send (?:him|her|them) money|fps|payme",
     ),
     CHILD: (
-        r"my (?:son|daughter|kid|kids|child|children|boy|girl|grandson|granddaughter|niece|nephew|stepson|stepdaughter)",
+        r"my (?:son|daughter|kid|kids|child|children|boy|girl|grandson|granddaughter|niece|nephew|stepson|stepdaughter)(?:s|'s|s')?",
         r"\b(?:1[0-7]|[5-9]) ?(?:yo|y/o|yrs? old|years? old|year-old)\b",
         r"(?:p|primary ?)[1-6]\b|(?:f|s|form ?|secondary ?)[1-6]\b|\bk[1-3]\b",
         r"student|pupil|classmate|schoolgirl|schoolboy|minor|under ?(?:16|18)|teen\w*|kid\b|kids\b|child\b",
@@ -245,6 +245,15 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     category: re.compile(r"(?<![a-z])(?:" + "|".join(patterns) + r")(?![a-z])")
     for category, patterns in _ENGLISH.items()
 }
+
+
+def pattern(category: str) -> str:
+    """One regular expression for a category (English and Chinese), to match lowercased text.
+
+    The NLU's concept features (safeshare/nlu/concepts.py) use the same words as `signals`.
+    """
+    english = r"(?<![a-z])(?:" + "|".join(_ENGLISH[category]) + r")(?![a-z])"
+    return "|".join([english, *(re.escape(word.lower()) for word in _CHINESE[category])])
 
 
 def signals(text: str) -> frozenset[str]:
