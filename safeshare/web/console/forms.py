@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from safeshare.catalogue import topics
 from safeshare.db.models import Role
+from safeshare.inquiries import PRIORITY_ORDER
 from safeshare.web.accounts import MIN_PASSWORD_LENGTH
 
 LANGUAGES = [("en", "English"), ("zh", "中文 (Traditional Chinese)")]
@@ -32,6 +33,12 @@ class AnswerForm(FlaskForm):
         "Answer to the user (English or Chinese)",
         validators=[DataRequired(), Length(max=MAX_ANSWER)],
         render_kw={"rows": 8},
+    )
+
+
+class PriorityForm(FlaskForm):
+    priority = SelectField(
+        "Priority", choices=[(p.value, p.value) for p in PRIORITY_ORDER], validators=[DataRequired()]
     )
 
 

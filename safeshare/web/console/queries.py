@@ -23,7 +23,7 @@ from safeshare import inquiries
 from safeshare.catalogue import is_answer_topic
 from safeshare.db.models import Feedback, Inquiry
 from safeshare.db.session import engine_for
-from safeshare.inquiries import InquiryStatus
+from safeshare.inquiries import PRIORITY_ORDER, InquiryStatus, Priority
 from safeshare.web.console.context import HKT, aware
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,22 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 25
 OPEN = inquiries.values(inquiries.OPEN)
 STATUSES = inquiries.values(InquiryStatus)
+PRIORITIES = inquiries.values(PRIORITY_ORDER)
+PRIORITY_RANK = sa.case({p.value: p.rank for p in Priority}, value=Inquiry.priority, else_=len(Priority))
 SORTS = {
+    # Most urgent first, then the earliest due (inquiries without a due date last), then oldest.
+    "priority": (
+        PRIORITY_RANK.asc(),
+        Inquiry.due_on.is_(None).asc(),
+        Inquiry.due_on.asc(),
+        Inquiry.created_at.asc(),
+    ),
+    "due": (
+        Inquiry.due_on.is_(None).asc(),
+        Inquiry.due_on.asc(),
+        PRIORITY_RANK.asc(),
+        Inquiry.created_at.asc(),
+    ),
     "oldest": (Inquiry.created_at.asc(),),
     "newest": (Inquiry.created_at.desc(),),
     "updated": (Inquiry.updated_at.desc(),),
@@ -43,28 +58,31 @@ FALLBACK_INTENT = "nlu_fallback"
 @dataclass
 class QueueFilters:
     status: str = "open"
+    priority: str = ""
     language: str = ""
     channel: str = ""
     reason: str = ""
     q: str = ""
-    sort: str = "oldest"
+    sort: str = "priority"
     page: int = 1
 
     @classmethod
     def from_args(cls, args: Any) -> QueueFilters:
         status = args.get("status", "open")
-        sort = args.get("sort", "oldest")
+        priority = args.get("priority", "")
+        sort = args.get("sort", "priority")
         try:
             page = max(1, int(args.get("page", 1)))
         except ValueError:
             page = 1
         return cls(
             status=status if status in STATUSES or status in {"open", "all"} else "open",
+            priority=priority if priority in PRIORITIES else "",
             language=args.get("language", "")[:8],
             channel=args.get("channel", "")[:32],
             reason=args.get("reason", "")[:32],
             q=args.get("q", "").strip()[:200],
-            sort=sort if sort in SORTS else "oldest",
+            sort=sort if sort in SORTS else "priority",
             page=page,
         )
 
@@ -72,6 +90,7 @@ class QueueFilters:
         """Query-string arguments for a link that keeps the other filters."""
         values = {
             "status": self.status,
+            "priority": self.priority,
             "language": self.language,
             "channel": self.channel,
             "reason": self.reason,
@@ -102,6 +121,8 @@ def queue(session: Session, filters: QueueFilters) -> QueuePage:
         query = query.where(Inquiry.status.in_(OPEN))
     elif filters.status != "all":
         query = query.where(Inquiry.status == filters.status)
+    if filters.priority:
+        query = query.where(Inquiry.priority == filters.priority)
     if filters.language:
         query = query.where(Inquiry.language == filters.language)
     if filters.channel:
@@ -139,6 +160,17 @@ def status_counts(session: Session) -> dict[str, int]:
     counts["open"] = sum(counts[s] for s in OPEN)
     counts["all"] = sum(counts[s] for s in STATUSES)
     return counts
+
+
+def overdue_count(session: Session, today: date) -> int:
+    """Open inquiries whose due day (Hong Kong) has passed."""
+    return int(
+        session.execute(
+            sa.select(sa.func.count())
+            .select_from(Inquiry)
+            .where(Inquiry.status.in_(OPEN), Inquiry.due_on < today)
+        ).scalar_one()
+    )
 
 
 def distinct_values(session: Session, column: Any) -> list[str]:

@@ -1,4 +1,5 @@
-"""The queue and the inquiry page: assign, answer (and deliver), notes, close, reopen, delete."""
+"""The queue and the inquiry page: assign, answer (and deliver), priority, notes, close, reopen,
+delete. What each action may do to an inquiry is decided in `safeshare.inquiries`."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from werkzeug.wrappers import Response
 
 from safeshare import inquiries
 from safeshare.catalogue import topics
-from safeshare.db.models import Inquiry, InquiryNote
+from safeshare.db.models import AuditLog, Inquiry, InquiryNote
 from safeshare.delivery import StaffAnswer, deliver_answer
 from safeshare.errors import DeliveryError
-from safeshare.inquiries import DeliveryStatus, TransitionRefused
+from safeshare.inquiries import DeliveryStatus, Priority, TransitionRefused
 from safeshare.web.console import auth, bp, queries
 from safeshare.web.console.context import db, now, settings
 from safeshare.web.console.forms import (
@@ -23,8 +24,10 @@ from safeshare.web.console.forms import (
     DeleteForm,
     ExampleForm,
     NoteForm,
+    PriorityForm,
     SuggestTopicForm,
 )
+from safeshare.workdays import hk_date
 
 logger = logging.getLogger(__name__)
 WIDGET_CONFIRM_SECONDS = 3.0
@@ -60,16 +63,21 @@ def _form_errors(form: object) -> None:
 def queue() -> str:
     filters = queries.QueueFilters.from_args(request.args)
     page = queries.queue(db(), filters)
+    moment = now()
     return render_template(
         "console/queue.html",
         filters=filters,
         page=page,
         counts=queries.status_counts(db()),
+        overdue=queries.overdue_count(db(), hk_date(moment)),
+        priorities=queries.PRIORITIES,
+        is_overdue=inquiries.is_overdue,
+        today=hk_date(moment),
         languages=queries.distinct_values(db(), Inquiry.language),
         channels=queries.distinct_values(db(), Inquiry.channel),
         reasons=queries.distinct_values(db(), Inquiry.reason),
         top_guess=queries.top_guess,
-        moment=now(),
+        moment=moment,
     )
 
 
@@ -87,22 +95,54 @@ def inquiry(reference: str) -> str:
         .scalars()
         .all()
     )
+    priority_changes = (
+        db()
+        .execute(
+            sa.select(AuditLog)
+            .where(AuditLog.action == "priority", AuditLog.target == row.reference)
+            .order_by(AuditLog.created_at, AuditLog.id)
+        )
+        .scalars()
+        .all()
+    )
     guess = queries.top_guess(row)
     default_topic = guess.get("intent") if guess and guess.get("intent") in topics() else None
     auth.audit("view_inquiry", target=row.reference)
     db().commit()
+    moment = now()
     return render_template(
         "console/inquiry.html",
         inquiry=row,
         notes=notes,
+        priority_changes=priority_changes,
+        priority_form=PriorityForm(priority=str(row.priority)),
+        overdue=inquiries.is_overdue(row, moment),
+        today=hk_date(moment),
         answer_form=AnswerForm(answer=row.staff_answer or ""),
         note_form=NoteForm(),
         example_form=ExampleForm(topic=default_topic, text=row.question, language=row.language),
         suggest_form=SuggestTopicForm(question=row.question),
         delete_form=DeleteForm(),
         topics=topics(),
-        moment=now(),
+        moment=moment,
     )
+
+
+@bp.route("/inquiries/<reference>/priority", methods=["POST"])
+def set_priority(reference: str) -> Response:
+    row = _inquiry(reference)
+    form = PriorityForm()
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return _back(row.reference)
+    new = Priority(form.priority.data)
+    if row.priority == new:
+        return _back(row.reference)
+    old = inquiries.set_priority(row, new, settings(), now())
+    auth.audit("priority", target=row.reference, detail=f"{old} → {new}; due {row.due_on}")
+    db().commit()
+    flash(f"{row.reference} is now {new}, due {row.due_on:%a %d %b %Y}.", "success")
+    return _back(row.reference)
 
 
 @bp.route("/inquiries/<reference>/assign", methods=["POST"])
