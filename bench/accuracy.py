@@ -43,7 +43,8 @@ from typing import Any
 import benchlib
 import yaml
 
-from safeshare.evaluation import Report, load_examples, load_styled, score
+from safeshare.catalogue import is_answer_topic
+from safeshare.evaluation import REJECTIONS, Report, load_examples, load_styled, score
 
 ROOT = benchlib.ROOT
 HOLDOUT_SETS = {"held-out": ROOT / "tests" / "nlu_holdout", "blind": ROOT / "tests" / "nlu_holdout_blind"}
@@ -179,11 +180,25 @@ async def score_model(model: Path, focus: bool, dev: Path = DEV_SETS) -> dict[st
             continue
         styled = load_styled(path)
         predicted: dict[str, str] = {}
+        offered: dict[str, list[str]] = {}
         for text, _label, _style in styled:
             if text not in predicted:
                 parsed = await agent.parse_message(text)
                 predicted[text] = (parsed.get("intent") or {}).get("name") or "None"
+                # what the fallback's "did you mean" buttons would offer (actions/fallback.py)
+                offered[text] = [
+                    item["name"]
+                    for item in parsed.get("intent_ranking", [])
+                    if is_answer_topic(item.get("name"))
+                ][:3]
         reports[f"dev {language}"] = score([(t, i) for t, i, _ in styled], predicted.__getitem__)
+        turned_away = [(t, i) for t, i, _ in styled if i != "out_of_scope" and predicted[t] in REJECTIONS]
+        recovered = sum(i in offered[t] for t, i in turned_away)
+        print(
+            f"dev {language}: of {len(turned_away)} in-scope messages turned away, "
+            f"{recovered} had the right topic among the three offered",
+            flush=True,
+        )
         for style in sorted({style for _, _, style in styled}):
             subset = [(t, i) for t, i, s in styled if s == style]
             reports[f"dev {language} / {style}"] = score(subset, predicted.__getitem__)
