@@ -15,39 +15,71 @@ from safeshare.settings import get_settings
 
 PLATFORMS = ("facebook", "instagram", "threads", "whatsapp", "tiktok", "youtube", "snapchat", "x")
 UNDER_18 = {"child", "student"}
+NOW = {
+    "sexual": "utter_report_now_sexual",
+    "threat": "utter_report_now_threat",
+    "money": "utter_report_now_money",
+}
+PENDING = "report_pending"
 
 
 def report_steps(affected: str | None, content_kind: str | None, platform: str | None) -> list[str]:
-    """The responses for a deepfake report, in the order a person should act on them."""
-    steps = ["utter_report_safety", "utter_report_evidence"]
-    steps.append(f"utter_report_platform_{platform if platform in PLATFORMS else 'other'}")
-    if content_kind in {"sexual", "threat", "money"}:
-        steps.append("utter_report_police")
-    if content_kind == "money":
-        steps.append("utter_report_money")
+    """The report checklist as one response per group, most urgent first.
+
+    The first group (999, what to note instead of keeping an image, the police where needed) is
+    said at once; the others wait for "Next steps", so someone in distress gets one short message
+    at a time. The last group offers staff follow-up.
+    """
+    young = affected in UNDER_18
+    groups = [
+        NOW.get(str(content_kind), "utter_report_now_other"),
+        f"utter_report_platform_{platform if platform in PLATFORMS else 'other'}",
+    ]
     if content_kind == "sexual":
-        steps.append("utter_report_takeitdown" if affected in UNDER_18 else "utter_report_stopncii")
-        steps.append("utter_report_rainlily")
-    steps.append("utter_report_pcpd")
-    if affected in UNDER_18:
-        steps.append("utter_report_school")
-    steps.append("utter_report_support")
-    steps.append("utter_offer_escalation")
-    return steps
+        # "Me" may be a teenager: the self-report names Take It Down (under 18) before StopNCII (18+)
+        if young:
+            groups.append("utter_report_removal_young")
+        elif affected == "other":
+            groups.append("utter_report_removal_adult")
+        else:
+            groups.append("utter_report_removal_self")
+    elif content_kind == "threat":
+        groups.append("utter_report_threat")
+    elif content_kind == "money":
+        groups.append("utter_report_scam")
+    groups.append("utter_report_pcpd_young" if young else "utter_report_pcpd")
+    groups.append("utter_report_support")
+    return groups
+
+
+def say_next_report_group(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """Says the next waiting group of a report checklist; None when no report is waiting."""
+    pending = [str(name) for name in tracker.get_slot(PENDING) or []]
+    if not pending:
+        return None
+    dispatcher.utter_message(response=pending[0])
+    return [SlotSet(PENDING, pending[1:] or None)]
 
 
 class ActionReportDeepfakeSteps(Action):
+    """The checklist after the report questions; then, on "Next steps", its next group."""
+
     def name(self) -> str:
         return "action_report_deepfake_steps"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if common.latest_intent(tracker) == "more":
+            events = say_next_report_group(dispatcher, tracker)
+            if events is None:
+                dispatcher.utter_message(response="utter_more_none")
+            return events or []
         affected = tracker.get_slot("affected")
         content_kind = tracker.get_slot("content_kind")
         platform = tracker.get_slot("platform")
-        for response in report_steps(affected, content_kind, platform):
-            dispatcher.utter_message(response=response)
+        first, *rest = report_steps(affected, content_kind, platform)
+        dispatcher.utter_message(response=first)
         summary = (
             f"Deepfake report: affected={affected or 'unknown'}; "
             f"content={content_kind or 'unknown'}; platform={platform or 'unknown'}"
@@ -57,6 +89,7 @@ class ActionReportDeepfakeSteps(Action):
             SlotSet("content_kind", None),
             SlotSet("platform", None),
             SlotSet("case_summary", summary),
+            SlotSet(PENDING, rest),
         ]
 
 
@@ -145,4 +178,4 @@ class ActionResetFlow(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        return common.reset_flow_events()
+        return [*common.reset_flow_events(), SlotSet(PENDING, None)]

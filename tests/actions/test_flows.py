@@ -4,7 +4,15 @@ import pytest
 
 from actions.erasure import ActionForgetMyData
 from actions.feedback import ActionRecordFeedback
-from actions.flows import ActionHandleInform, ActionSchoolPlan, plan_url, report_steps
+from actions.flows import (
+    PLATFORMS,
+    ActionHandleInform,
+    ActionReportDeepfakeSteps,
+    ActionResetFlow,
+    ActionSchoolPlan,
+    plan_url,
+    report_steps,
+)
 from actions.language import ActionSetLanguage
 from safeshare.db import repository
 from safeshare.db.session import session_scope
@@ -13,52 +21,95 @@ from tests.actions.conftest import action, make_tracker, responses, user
 
 def test_child_sexual_image_report_steps_in_order():
     steps = report_steps("child", "sexual", "instagram")
-    assert steps[0] == "utter_report_safety"  # 999 first
     assert steps == [
-        "utter_report_safety",
-        "utter_report_evidence",
+        "utter_report_now_sexual",  # 999, note the link instead of keeping the image, the police
         "utter_report_platform_instagram",
-        "utter_report_police",
-        "utter_report_takeitdown",
-        "utter_report_rainlily",
-        "utter_report_pcpd",
-        "utter_report_school",
-        "utter_report_support",
-        "utter_offer_escalation",
+        "utter_report_removal_young",  # Take It Down, RainLily
+        "utter_report_pcpd_young",  # the school, Cap. 650, the PCPD
+        "utter_report_support",  # SWD hotline, then the offer of staff follow-up
     ]
 
 
 @pytest.mark.parametrize(
     ("affected", "kind", "platform", "present", "absent"),
     [
-        (
-            "self",
-            "sexual",
-            "x",
-            {"utter_report_stopncii", "utter_report_police"},
-            {"utter_report_takeitdown", "utter_report_school"},
-        ),
+        # "Me" may be a teenager: Take It Down (under 18) comes with StopNCII (18+), not instead
+        ("self", "sexual", "x", {"utter_report_removal_self"}, {"utter_report_pcpd_young"}),
+        ("other", "sexual", "x", {"utter_report_removal_adult"}, {"utter_report_removal_young"}),
+        ("student", "sexual", "tiktok", {"utter_report_removal_young"}, {"utter_report_removal_adult"}),
         (
             "self",
             "money",
             "whatsapp",
-            {"utter_report_money", "utter_report_police"},
-            {"utter_report_rainlily"},
+            {"utter_report_now_money", "utter_report_scam"},
+            {"utter_report_threat"},
         ),
         (
             "student",
             "threat",
             "other",
-            {"utter_report_school", "utter_report_platform_other"},
-            {"utter_report_money"},
+            {"utter_report_now_threat", "utter_report_threat", "utter_report_pcpd_young"},
+            {"utter_report_scam"},
         ),
-        ("other", "other", "tiktok", {"utter_report_pcpd"}, {"utter_report_police", "utter_report_school"}),
-        (None, None, "myspace", {"utter_report_platform_other"}, set()),
+        (
+            "other",
+            "other",
+            "tiktok",
+            {"utter_report_now_other", "utter_report_pcpd"},
+            {"utter_report_threat"},
+        ),
+        (None, None, "myspace", {"utter_report_platform_other", "utter_report_now_other"}, set()),
     ],
 )
 def test_report_branches(affected, kind, platform, present, absent):
-    steps = set(report_steps(affected, kind, platform))
-    assert present <= steps and not (absent & steps)
+    steps = report_steps(affected, kind, platform)
+    assert present <= set(steps) and not (absent & set(steps))
+    assert steps[-1] == "utter_report_support"
+    assert len(steps) == len(set(steps))
+
+
+def test_every_report_step_exists_in_both_languages():
+    from safeshare.responses import all_responses
+
+    names = set(all_responses())
+    for affected in ("child", "self", "student", "other", None):
+        for kind in ("sexual", "threat", "money", "other", None):
+            for platform in (*PLATFORMS, "other", None):
+                assert set(report_steps(affected, kind, platform)) <= names
+
+
+async def test_report_gives_the_first_group_and_keeps_the_rest(dispatcher):
+    tracker = make_tracker(
+        [user('/inform{"platform":"instagram"}', "inform")],
+        {"affected": "child", "content_kind": "sexual", "platform": "instagram", "language": "en"},
+    )
+    events = await ActionReportDeepfakeSteps().run(dispatcher, tracker, {})
+    assert responses(dispatcher) == ["utter_report_now_sexual"]
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots["report_pending"] == report_steps("child", "sexual", "instagram")[1:]
+    assert slots["case_summary"] == "Deepfake report: affected=child; content=sexual; platform=instagram"
+    assert slots["affected"] is None and slots["platform"] is None
+
+
+async def test_next_steps_gives_the_next_group(dispatcher):
+    pending = ["utter_report_platform_x", "utter_report_support"]
+    tracker = make_tracker([user("/more", "more")], {"report_pending": pending})
+    events = await ActionReportDeepfakeSteps().run(dispatcher, tracker, {})
+    assert responses(dispatcher) == ["utter_report_platform_x"]
+    assert events == [
+        {"event": "slot", "name": "report_pending", "value": ["utter_report_support"], "timestamp": None}
+    ]
+
+
+async def test_next_steps_after_the_last_group_says_there_is_nothing_more(dispatcher):
+    tracker = make_tracker([user("/more", "more")], {"report_pending": None})
+    assert await ActionReportDeepfakeSteps().run(dispatcher, tracker, {}) == []
+    assert responses(dispatcher) == ["utter_more_none"]
+
+
+async def test_stopping_clears_the_waiting_checklist(dispatcher):
+    events = await ActionResetFlow().run(dispatcher, make_tracker([user("stop", "stop")]), {})
+    assert {"event": "slot", "name": "report_pending", "value": None, "timestamp": None} in events
 
 
 def test_plan_url_encodes_answers():

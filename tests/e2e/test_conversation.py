@@ -50,22 +50,22 @@ def test_report_deepfake_flow_child_sexual_instagram(stack):
         b["payload"] == '/inform{"platform":"instagram"}' for r in replies for b in r.get("buttons", [])
     )
     replies = chat(stack, me, "on instagram")
-    messages = [str(r.get("text", "")) for r in replies]
-    order = [
-        "999",
-        "Keep evidence",
-        "Instagram",
-        "159AAE",
-        "Take It Down",
-        "RainLily",
-        "OPS004",
-        "tell the school",
-        "2343 2255",
-    ]
-    first = [next((i for i, m in enumerate(messages) if word in m), -1) for word in order]
-    assert all(i >= 0 for i in first), dict(zip(order, first))
-    assert first == sorted(first), dict(zip(order, first))
-    assert "StopNCII" not in texts(replies)
+    # the first turn is the urgent group only: 999, never keep the image, the police
+    first = texts(replies)
+    assert len(first) <= 800, len(first)
+    assert "999" in first and "Don't save, screenshot or forward" in first and "e-Report Centre" in first
+    assert any(b["payload"] == "/more" for r in replies for b in r.get("buttons", []))
+    turns = [first]
+    for _ in range(4):  # "Next steps", one group at a time
+        replies = chat(stack, me, "/more")
+        turns.append(texts(replies))
+        assert len(turns[-1]) <= 800, (len(turns[-1]), turns[-1])
+    order = ["Instagram", "Take It Down", "tell the school", "2343 2255"]
+    where = [next((i for i, turn in enumerate(turns) if word in turn), -1) for word in order]
+    assert where == [1, 2, 3, 4], dict(zip(order, where))
+    assert "already on the young person's own device" in turns[2]
+    assert "StopNCII" not in "".join(turns)
+    assert "pass your case to SafeShare staff" in turns[4]
     replies = chat(stack, me, "/affirm")
     assert "Personal Information Collection Statement" in texts(replies)
     replies = chat(stack, me, "/deny")

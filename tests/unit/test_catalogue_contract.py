@@ -114,12 +114,15 @@ def test_danger_answers_say_999_first():
     for name in (
         "utter_deepfake_scam",
         "utter_deepfake_intimate_images_law",
-        "utter_report_safety",
         "utter_report_deepfake",
     ):
         en, zh = _variants(name)
         assert "999" in en["text"].splitlines()[0], name
         assert "999" in zh["text"].splitlines()[0], name
+    # the report checklist is numbered: its first step is the 999 line
+    for kind in ("sexual", "threat", "money", "other"):
+        for variant in _variants(f"utter_report_now_{kind}"):
+            assert "999" in variant["text"].splitlines()[1], kind
 
 
 def test_every_action_response_exists():
