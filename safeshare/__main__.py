@@ -8,6 +8,8 @@ Usage:
   python -m safeshare create-user NAME [--role reviewer|admin]   add a staff console account
   python -m safeshare retention [--days N]   delete closed inquiries and idle conversations
   python -m safeshare spool-flush         move spooled inquiries and feedback into the database
+  python -m safeshare notify [--loop]     send staff notifications now (the web app does it too)
+  python -m safeshare digest              today's digest of inquiries due or overdue, now
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sys
 import time
 
 from safeshare import launcher
-from safeshare.settings import get_settings
+from safeshare.settings import Settings, get_settings
 
 
 def cmd_run(_: argparse.Namespace) -> int:
@@ -66,6 +68,7 @@ def cmd_run(_: argparse.Namespace) -> int:
             f"  Staff console       : {stack.web_url}/console "
             "(create an account: make user NAME=alice ROLE=admin)\n"
             f"  Telegram            : {telegram}\n"
+            f"  Staff notifications : {describe_notifications(settings)}\n"
             f"  Logs                : {logs}\n"
             "Press Ctrl-C to stop everything.",
             flush=True,
@@ -140,6 +143,49 @@ def cmd_spool_flush(_: argparse.Namespace) -> int:
     return 0
 
 
+def describe_notifications(settings: Settings) -> str:
+    from safeshare.notify import describe
+
+    return describe(settings)
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    """One outbox pass (alerts, the digest when its time has come, sending); --loop repeats it."""
+    from safeshare.notify import describe, run_once
+
+    settings = get_settings()
+    print(f"staff notifications: {describe(settings)}", flush=True)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    while True:
+        try:
+            result = run_once(settings=settings)
+        except SQLAlchemyError as error:
+            if not args.loop:
+                raise
+            print(f"database unavailable ({type(error).__name__}); trying again", flush=True)
+        else:
+            print(f"alerts written {result.alerts}, sent {result.sent}, failed {result.failed}", flush=True)
+            if not args.loop:
+                return 1 if result.failed else 0
+        time.sleep(settings.notify_interval)
+
+
+def cmd_digest(_: argparse.Namespace) -> int:
+    """Today's digest now, whatever SAFESHARE_DIGEST_TIME says (still once a day per channel)."""
+    from safeshare.notify import configured_channels, describe, run_once
+
+    settings = get_settings()
+    if not configured_channels(settings):
+        print(f"staff notifications are {describe(settings)}")
+        return 1
+    result = run_once(settings=settings, digest=True)
+    if not result.digests:
+        print("today's digest was already written")
+    print(f"sent {result.sent}, failed {result.failed}")
+    return 1 if result.failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=get_settings().log_level, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m safeshare")
@@ -158,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     retention.add_argument("--days", type=int, default=None)
     retention.set_defaults(func=cmd_retention)
     sub.add_parser("spool-flush").set_defaults(func=cmd_spool_flush)
+    notify = sub.add_parser("notify")
+    notify.add_argument("--loop", action="store_true", help="keep going every SAFESHARE_NOTIFY_INTERVAL s")
+    notify.set_defaults(func=cmd_notify)
+    sub.add_parser("digest").set_defaults(func=cmd_digest)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -5,6 +5,8 @@ SafeShareError
 ├── NotFound              no record with that reference or id
 ├── DeliveryError         a staff answer could not be delivered on its channel
 │   └── ChannelUnreachable    the channel's server (Telegram, Rasa) did not answer
+├── NotificationError     a staff notification could not be sent (it is retried later)
+├── TransitionRefused     a staff action the inquiry's state does not allow (safeshare.inquiries)
 └── AuthError             a console login or permission failure
     └── LoginThrottled        too many failed logins; try again later
 """
@@ -29,6 +31,10 @@ class DeliveryError(SafeShareError):
 
 
 class ChannelUnreachable(DeliveryError):
+    pass
+
+
+class NotificationError(SafeShareError):
     pass
 
 

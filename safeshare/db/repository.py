@@ -19,6 +19,8 @@ from safeshare.redaction import redact, redact_value
 from safeshare.settings import get_settings
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+# SQL order of priorities (urgent first), for queues and digests.
+PRIORITY_RANK = sa.case({p.value: p.rank for p in Priority}, value=Inquiry.priority, else_=len(Priority))
 
 
 def new_reference() -> str:

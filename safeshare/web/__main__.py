@@ -5,6 +5,10 @@ Usage:
 
 Defaults come from SAFESHARE_WEB_PORT and SAFESHARE_WEB_HOST (127.0.0.1: put a TLS-terminating
 reverse proxy in front for anything but a local demo).
+
+The process also runs the staff notifier (safeshare.notify): alerts for urgent inquiries and the
+daily digest, when a mail server or a staff Telegram chat is configured; it says at start-up
+whether notifications are on.
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from waitress import serve
 
+    from safeshare.notify import start_notifier
     from safeshare.web.app import create_app
 
     app = create_app(settings)
+    start_notifier(settings)
     logging.getLogger(__name__).info("web app on http://%s:%d", args.host, args.port)
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="safeshare")
     return 0

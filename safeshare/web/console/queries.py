@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session, joinedload
 from safeshare import inquiries
 from safeshare.catalogue import is_answer_topic
 from safeshare.db.models import Feedback, Inquiry
+from safeshare.db.repository import PRIORITY_RANK
 from safeshare.db.session import engine_for
-from safeshare.inquiries import PRIORITY_ORDER, InquiryStatus, Priority
+from safeshare.inquiries import PRIORITY_ORDER, InquiryStatus
 from safeshare.web.console.context import HKT, aware
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,6 @@ PAGE_SIZE = 25
 OPEN = inquiries.values(inquiries.OPEN)
 STATUSES = inquiries.values(InquiryStatus)
 PRIORITIES = inquiries.values(PRIORITY_ORDER)
-PRIORITY_RANK = sa.case({p.value: p.rank for p in Priority}, value=Inquiry.priority, else_=len(Priority))
 SORTS = {
     # Most urgent first, then the earliest due (inquiries without a due date last), then oldest.
     "priority": (
