@@ -12,7 +12,7 @@ from safeshare.db.models import AuditLog, Inquiry, StaffSession, StaffUser
 from safeshare.settings import Settings
 from tests.console.conftest import CSRF, PASSWORD, Console, make_inquiry, make_user, store
 
-PARAMS = {"reference": "SS-ABCDE", "example_id": 1, "user_id": 1}
+PARAMS = {"reference": "SS-ABCDE", "example_id": 1, "user_id": 1, "notification_id": 1}
 
 
 def console_routes(app: Flask, method: str) -> list[str]:
@@ -51,12 +51,14 @@ def test_every_console_page_redirects_to_login(app: Flask, settings: Settings, c
         assert b"secret question" not in response.data
     # POSTs with a valid CSRF token but no login change nothing.
     for url in console_routes(app, "POST"):
-        response = console.post(url, {"answer": "x", "body": "x", "confirm": "y"}, page="/console/login")
+        data = {"answer": "x", "body": "x", "confirm": "y", "priority": "urgent"}
+        response = console.post(url, data, page="/console/login")
         assert response.status_code == 302, url
         assert response.headers["Location"].startswith("/console/login"), url
     with store(settings) as session:
         inquiry = session.execute(sa.select(Inquiry)).scalar_one()
         assert inquiry.status == "new" and inquiry.staff_answer is None
+        assert inquiry.priority == "normal"
 
 
 def test_login_page_is_public_and_next_is_kept(app: Flask, settings: Settings, console: Console) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from safeshare import inquiries
 from safeshare.catalogue import is_answer_topic
-from safeshare.db.models import Feedback, Inquiry
+from safeshare.db.models import Feedback, Inquiry, NotificationStatus, StaffNotification
 from safeshare.db.repository import PRIORITY_RANK
 from safeshare.db.session import engine_for
 from safeshare.inquiries import PRIORITY_ORDER, InquiryStatus
@@ -197,6 +197,25 @@ class TopicUsage:
 
 
 @dataclass
+class PriorityTimes:
+    """Time to the first staff answer, for inquiries of one priority made in the period."""
+
+    priority: str
+    total: int
+    answered: int
+    median: timedelta | None
+    within_target: int  # answered on or before the due day
+
+
+@dataclass
+class Notifications:
+    sent: int
+    failed: int
+    waiting: int  # pending, including those waiting to be retried
+    problems: list[StaffNotification]  # failed, or failing and being retried; newest first
+
+
+@dataclass
 class Dashboard:
     days: list[tuple[date, int]]
     reasons: list[tuple[str, int]]
@@ -205,6 +224,9 @@ class Dashboard:
     answered: int
     total: int
     usage: TopicUsage | None
+    by_priority: list[PriorityTimes] = field(default_factory=list)
+    overdue: int = 0
+    notifications: Notifications | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -247,12 +269,74 @@ def topic_usage(tracker_db_url: str, since: datetime, limit: int = 10) -> TopicU
     return TopicUsage(total_messages=total, fallbacks=per_intent.get(FALLBACK_INTENT, 0), top=top)
 
 
+def answer_times_by_priority(
+    rows: list[tuple[datetime, datetime | None, str, date | None]],
+) -> list[PriorityTimes]:
+    """(created_at, answered_at, priority, due_on) rows → one line per priority, urgent first."""
+    out = []
+    for priority in PRIORITY_ORDER:
+        mine = [row for row in rows if row[2] == priority]
+        answered = [(created, answered_at, due) for created, answered_at, _, due in mine if answered_at]
+        within = sum(
+            1
+            for _, answered_at, due in answered
+            if due is None or aware(answered_at).astimezone(HKT).date() <= due
+        )
+        out.append(
+            PriorityTimes(
+                priority=str(priority),
+                total=len(mine),
+                answered=len(answered),
+                median=median_time_to_answer(
+                    [(created, answered_at) for created, answered_at, _ in answered]
+                ),
+                within_target=within,
+            )
+        )
+    return out
+
+
+def notification_summary(session: Session, since: datetime, limit: int = 10) -> Notifications:
+    counts = dict(
+        session.execute(
+            sa.select(StaffNotification.status, sa.func.count())
+            .where(StaffNotification.created_at >= since)
+            .group_by(StaffNotification.status)
+        ).all()
+    )
+    problems = (
+        session.execute(
+            sa.select(StaffNotification)
+            .where(
+                sa.or_(
+                    StaffNotification.status == NotificationStatus.failed,
+                    sa.and_(
+                        StaffNotification.status == NotificationStatus.pending, StaffNotification.attempts > 0
+                    ),
+                )
+            )
+            .order_by(StaffNotification.created_at.desc(), StaffNotification.id.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    return Notifications(
+        sent=int(counts.get(NotificationStatus.sent, 0)),
+        failed=int(counts.get(NotificationStatus.failed, 0)),
+        waiting=int(counts.get(NotificationStatus.pending, 0)),
+        problems=list(problems),
+    )
+
+
 def dashboard(session: Session, tracker_db_url: str, moment: datetime, days: int = 30) -> Dashboard:
     since = moment - timedelta(days=days)
     recent = session.execute(
-        sa.select(Inquiry.created_at, Inquiry.answered_at, Inquiry.reason).where(Inquiry.created_at >= since)
+        sa.select(
+            Inquiry.created_at, Inquiry.answered_at, Inquiry.reason, Inquiry.priority, Inquiry.due_on
+        ).where(Inquiry.created_at >= since)
     ).all()
-    reasons = Counter(reason for _, _, reason in recent)
+    reasons = Counter(row.reason for row in recent)
     feedback_rows = session.execute(
         sa.select(Feedback.topic, Feedback.helpful, sa.func.count())
         .where(Feedback.created_at >= since)
@@ -265,13 +349,18 @@ def dashboard(session: Session, tracker_db_url: str, moment: datetime, days: int
         ((t, up, down) for t, (up, down) in per_topic.items()),
         key=lambda item: (-(item[1] + item[2]), item[0]),
     )
-    answered = [(created, answered_at) for created, answered_at, _ in recent if answered_at]
+    answered = [(row.created_at, row.answered_at) for row in recent if row.answered_at]
     return Dashboard(
-        days=inquiries_per_day([created for created, _, _ in recent], moment.astimezone(HKT).date(), days),
+        days=inquiries_per_day([row.created_at for row in recent], moment.astimezone(HKT).date(), days),
         reasons=sorted(reasons.items(), key=lambda item: (-item[1], item[0])),
         feedback=feedback,
         median_answer=median_time_to_answer(answered),
         answered=len(answered),
         total=len(recent),
         usage=topic_usage(tracker_db_url, since),
+        by_priority=answer_times_by_priority(
+            [(row.created_at, row.answered_at, row.priority, row.due_on) for row in recent]
+        ),
+        overdue=overdue_count(session, moment.astimezone(HKT).date()),
+        notifications=notification_summary(session, since),
     )

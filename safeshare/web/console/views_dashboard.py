@@ -1,11 +1,14 @@
-"""The dashboard: how many people escalate and why, what they ask, and how fast staff answer."""
+"""The dashboard: how many people escalate and why, what they ask, how fast staff answer each
+priority, what is overdue, and whether staff notifications go out (failed ones can be resent)."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
 
 from safeshare.catalogue import topics
-from safeshare.web.console import bp, charts, queries
+from safeshare.notify import describe, retry
+from safeshare.web.console import auth, bp, charts, queries
 from safeshare.web.console.context import db, now, settings
 
 
@@ -31,5 +34,17 @@ def dashboard() -> str:
         per_topic=charts.rows([(title(name), n) for name, n in data.usage.top]) if data.usage else None,
         feedback_bars=feedback_bars,
         feedback_height=feedback_height,
+        notify_status=describe(settings()),
         moment=moment,
     )
+
+
+@bp.route("/notifications/<int:notification_id>/retry", methods=["POST"])
+def retry_notification(notification_id: int) -> Response:
+    row = retry(db(), notification_id, now())
+    if row is None:
+        abort(404)
+    auth.audit("notification_retry", target=row.reference or row.dedupe_key[:64], detail=row.channel)
+    db().commit()
+    flash(f"The {row.channel} notification will be sent again in a moment.", "success")
+    return redirect(url_for("console.dashboard") + "#notifications")

@@ -99,3 +99,76 @@ def test_is_overdue_counts_hong_kong_days_and_open_inquiries_only(settings: Sett
     assert inquiries.is_overdue(row, end_of_due_day + timedelta(minutes=1))
     row.status = "answered"
     assert not inquiries.is_overdue(row, end_of_due_day + timedelta(days=3))
+
+
+def test_dashboard_answer_times_by_priority_overdue_and_notifications(
+    settings: Settings, reviewer: Console
+) -> None:
+    from safeshare.db.models import StaffNotification
+
+    now = datetime.now(timezone.utc)
+    make_inquiry(settings, "SS-URG33", created_at=(now - timedelta(hours=5)).isoformat(), priority="urgent")
+    make_inquiry(settings, "SS-URG34", created_at=(now - timedelta(hours=6)).isoformat(), priority="urgent")
+    make_inquiry(settings, "SS-NRM33", created_at=(now - timedelta(days=20)).isoformat())
+    with store(settings) as session:
+        for reference, after in (("SS-URG33", timedelta(hours=2)), ("SS-URG34", timedelta(hours=4))):
+            row = session.execute(sa.select(Inquiry).where(Inquiry.reference == reference)).scalar_one()
+            row.status, row.answered_at = "answered", row.created_at + after
+        session.add_all(
+            [
+                StaffNotification(
+                    kind="urgent",
+                    channel="email",
+                    dedupe_key="urgent:SS-URG33:email",
+                    reference="SS-URG33",
+                    subject="s",
+                    body="b",
+                    status="sent",
+                    attempts=1,
+                    next_attempt_at=now,
+                    created_at=now,
+                ),
+                StaffNotification(
+                    kind="urgent",
+                    channel="telegram",
+                    dedupe_key="urgent:SS-URG33:telegram",
+                    reference="SS-URG33",
+                    subject="s",
+                    body="b",
+                    status="failed",
+                    attempts=10,
+                    next_attempt_at=now,
+                    created_at=now,
+                    last_error="Telegram refused: Forbidden: bot was kicked",
+                ),
+            ]
+        )
+    html = reviewer.get("/console/dashboard").text
+    urgent_line = re.search(r'<tr data-priority="urgent">(.*?)</tr>', html, re.S).group(1)
+    cells = re.findall(r"<td>(.*?)</td>", urgent_line)
+    assert cells[1:4] == ["2", "2", "3 h 00 min"]  # median of 2 h and 4 h
+    assert re.search(r'id="tile-overdue">1<', html)  # the normal one from 20 days ago
+    assert re.search(r'id="tile-notified">1<', html) and re.search(r'id="tile-notify-failed">1<', html)
+    assert "Forbidden: bot was kicked" in html and "Notifications: off" in html
+    # Staff send the failed one again: it waits to be sent, and the audit log says who.
+    with store(settings) as session:
+        failed_id = session.execute(
+            sa.select(StaffNotification.id).where(StaffNotification.status == "failed")
+        ).scalar_one()
+    assert (
+        reviewer.post(f"/console/notifications/{failed_id}/retry", page="/console/dashboard").status_code
+        == 302
+    )
+    with store(settings) as session:
+        row = session.get(StaffNotification, failed_id)
+        assert (row.status, row.attempts) == ("pending", 0)
+        assert (
+            session.execute(
+                sa.select(AuditLog.target).where(AuditLog.action == "notification_retry")
+            ).scalar_one()
+            == "SS-URG33"
+        )
+    assert (
+        reviewer.post(f"/console/notifications/{failed_id}/retry", page="/console/dashboard").status_code
+        == 404
+    )
