@@ -38,7 +38,7 @@ class AnswerForm(FlaskForm):
 
 class PriorityForm(FlaskForm):
     priority = SelectField(
-        "Priority", choices=[(p.value, p.value) for p in PRIORITY_ORDER], validators=[DataRequired()]
+        "Set priority", choices=[(p.value, p.value) for p in PRIORITY_ORDER], validators=[DataRequired()]
     )
 
 
