@@ -67,7 +67,7 @@ def test_long_real_answer_splits_under_the_limit() -> None:
     answer = (
         "\n\n".join(
             responses.text(name, "zh")
-            for name in ("utter_deepfake_explained", "utter_help", "utter_pics", "utter_disclaimer")
+            for name in ("utter_deepfake_explained_more", "utter_help", "utter_pics", "utter_disclaimer")
         )
         * 6
     )
@@ -106,7 +106,10 @@ def test_from_rasa_text_buttons_and_document() -> None:
 
 def test_from_rasa_joins_the_paragraphs_rasa_split() -> None:
     """Rasa's REST channel sends each paragraph of a response separately."""
-    answer = responses.text("utter_deepfake_explained", "en")
+    # answers are short now; a two-paragraph text stands in for a long one
+    answer = "\n\n".join(
+        responses.text(name, "en") for name in ("utter_deepfake_explained", "utter_deepfake_explained_more")
+    )
     replies = [{"text": part} for part in answer.split("\n\n")]
     replies.append(
         {
