@@ -16,7 +16,7 @@ from safeshare.db.repository import erase_sender
 from safeshare.db.session import create_engine, session_scope
 from safeshare.notify import outbox
 from safeshare.settings import get_settings
-from tests.notify.conftest import SECRET_CONTACT, STAFF_CHAT, add_inquiry
+from tests.notify.conftest import SECRET_CONTACT, SECRET_QUESTION, STAFF_CHAT, add_inquiry
 
 
 def hk(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -252,3 +252,43 @@ def test_commands_say_when_notifications_are_off(capsys):
     assert "staff notifications are off" in capsys.readouterr().out
     assert main(["notify"]) == 0
     assert "staff notifications: off" in capsys.readouterr().out
+
+
+def test_an_urgent_inquiry_spooled_while_the_database_was_down_still_alerts(notify_settings, inbox, tmp_path):
+    from safeshare.db import repository, spool
+
+    created = hk(2025, 4, 17, 11)
+    new = repository.NewInquiry(
+        reference="SS-SPL7K",
+        channel="socketio",
+        sender_key="k",
+        language="zh",
+        question=SECRET_QUESTION,
+        reason="human_handoff",
+        created_at=created.isoformat(),
+        priority="urgent",
+        priority_reason="self-harm risk",
+    )
+    spool.write_to_spool(new, tmp_path)
+    engine = create_engine(notify_settings.database_url)
+    assert spool.flush(engine, tmp_path) == 1
+    engine.dispose()
+    result = notify.run_once(settings=notify_settings, now=created + timedelta(minutes=3))
+    assert result.sent == 2
+    assert "self-harm risk" in inbox.wait_for(lambda m: "SS-SPL7K" in m["Subject"], timeout=5).get_content()
+
+
+def test_retention_deletes_old_notifications(notify_settings):
+    from safeshare.db.repository import purge_expired
+
+    created = hk(2025, 4, 17, 11)
+    add_inquiry(notify_settings, "SS-RET7K", created, priority="urgent")
+    notify.run_once(settings=notify_settings, now=created)
+    engine = create_engine(notify_settings.database_url)
+    with session_scope(engine) as session:
+        purge_expired(session, 180, now=created + timedelta(days=179))
+    assert len(rows(notify_settings)) == 2
+    with session_scope(engine) as session:
+        purge_expired(session, 180, now=created + timedelta(days=181))
+    engine.dispose()
+    assert rows(notify_settings) == []
