@@ -31,6 +31,17 @@ def test_three_questions_over_rest(stack):
     assert "帳戶" in texts(replies)
 
 
+def test_more_gives_the_details_then_says_that_is_all(stack):
+    me = sender()
+    replies = chat(stack, me, "How can I tell if a video call is a deepfake?")
+    first = next(r for r in replies if "turn their head" in str(r.get("text", "")))
+    assert first["buttons"] == [{"title": "More", "payload": '/more{"topic":"deepfake_spotting"}'}]
+    replies = chat(stack, me, '/more{"topic":"deepfake_spotting"}')
+    assert "Scameter" in texts(replies) and "the details" in texts(replies)
+    replies = chat(stack, me, "tell me more")
+    assert "That's all I have" in texts(replies)
+
+
 def test_unknown_gets_suggestions_then_staff(stack):
     me = sender()
     first = chat(stack, me, "qwzx vrrp blorf")
@@ -60,7 +71,7 @@ def test_report_deepfake_flow_child_sexual_instagram(stack):
         replies = chat(stack, me, "/more")
         turns.append(texts(replies))
         assert len(turns[-1]) <= 800, (len(turns[-1]), turns[-1])
-    order = ["Instagram", "Take It Down", "tell the school", "2343 2255"]
+    order = ["Instagram", "Take It Down", "Tell the school", "2343 2255"]
     where = [next((i for i, turn in enumerate(turns) if word in turn), -1) for word in order]
     assert where == [1, 2, 3, 4], dict(zip(order, where))
     assert "already on the young person's own device" in turns[2]
@@ -105,7 +116,11 @@ def test_privacy_settings_asks_then_and_for_tiktok(stack):
 def test_school_plan_flow_gives_a_document(stack):
     me = sender()
     replies = chat(stack, me, "What should a school's deepfake response plan include?")
-    assert "20 Jan 2026" in texts(replies) or "20 January 2026" in texts(replies)
+    assert "crisis team" in texts(replies) and "Question 1 of 4" in texts(replies)
+    # the More button while the questions are asked: the details, then the same question again
+    replies = chat(stack, me, '/more{"topic":"school_response_plan"}')
+    assert "20 Jan 2026" in texts(replies) and "Cap. 650" in texts(replies)
+    assert "Question 1 of 4" in texts(replies)
     for answer in ("/affirm", "/deny", "/affirm", "/deny"):
         replies = chat(stack, me, answer)
     documents = [r["custom"]["document"] for r in replies if r.get("custom")]
