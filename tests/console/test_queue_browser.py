@@ -2,7 +2,10 @@
 web app as it runs (`python -m safeshare.web`, with its notifier): urgent first, with its reason
 and due date; overdue ones marked; the priority changed on the inquiry page; the dashboard's
 numbers. The urgent inquiry also reaches staff through the web app's own notifier (a real SMTP
-server on loopback). Screenshots go to docs/screenshots/.
+server on loopback).
+
+Screenshots go to var/screenshots/ (ignored by git); to refresh the ones in the docs:
+SCREENSHOT_DIR=docs/screenshots .venv/bin/python -m pytest tests/console/test_queue_browser.py
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+SCREENSHOTS = PROJECT_ROOT / os.environ.get("SCREENSHOT_DIR", "var/screenshots")
 PASSWORD = "queue browser passphrase"
 QUESTION = "Someone at my daughter's school is sharing a fake nude picture of her, what do I do?"
 
