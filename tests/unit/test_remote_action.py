@@ -16,7 +16,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from safeshare.rasa_ext import remote_action
+from safeshare.rasa_ext import remote_action, server
 from safeshare.rasa_ext.nlg import LanguageAwareNLG
 from safeshare.settings import PROJECT_ROOT
 
@@ -28,7 +28,8 @@ def domain() -> Domain:
 
 @pytest.fixture(scope="module")
 def nlg(domain: Domain) -> LanguageAwareNLG:
-    return LanguageAwareNLG(domain=domain)  # installs the wrapper, as Rasa's server does
+    server.install()  # as `python -m safeshare.rasa_ext.server` does before Rasa starts
+    return LanguageAwareNLG(domain=domain)
 
 
 def closed_port() -> int:
