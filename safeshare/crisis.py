@@ -68,7 +68,8 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
     ),
     DANGER: (
         r"knows? where (?:we|i|she|he|they|my \w+) (?:live|lives|stay|stays|study|studies|go(?:es)? to school)",
-        r"follow(?:ed|ing)? (?:me|her|him|us|my)|stalk\w*|waiting (?:for (?:her|him|me) )?outside",
+        r"follow(?:ed|ing|s)? (?:me|her|him|us|them|my \w+) (?:home|around|to|from|after|everywhere)|stalk\w*",
+        r"waiting (?:for (?:her|him|me|them) )?outside",
         r"waiting (?:for (?:her|him|me|them) )?(?:at|by|near) (?:the |our |her |his |my )?(?:school|home|house|door|gate)",
         r"(?:come|coming|turn up|show up) (?:to|at) (?:our|my|her|his) (?:home|house|flat|school)",
         r"kidnap\w*|in danger|(?:threaten\w* to|going to|will|wants? to) (?:hurt|kill|beat|find)|rape\w*|assault\w*",
