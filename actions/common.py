@@ -10,10 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from safeshare import inquiries
 from safeshare.catalogue import is_answer_topic
 from safeshare.db.models import Inquiry
-from safeshare.db.repository import sender_key
+from safeshare.identity import sender_key
 from safeshare.language import effective
 
-REFERENCE = inquiries.REFERENCE
 FLOW_SLOTS = (
     "affected",
     "content_kind",

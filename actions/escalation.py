@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from actions import common
-from safeshare import inquiries
+from safeshare import identity, inquiries
 from safeshare.db import repository, spool
 from safeshare.db.session import session_scope
 from safeshare.inquiries import EscalationReason, InquiryStatus, Triage
@@ -162,7 +162,7 @@ class ActionCreateInquiry(Action):
         consent = bool(tracker.get_slot("contact_consent"))
         found = triage(tracker)
         new = repository.NewInquiry(
-            reference=repository.new_reference(),
+            reference=identity.new_reference(),
             channel=common.channel(tracker),
             sender_key=common.sender(tracker),
             reply_address=common.reply_address(tracker),
@@ -196,11 +196,10 @@ class ActionCheckStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        match = common.REFERENCE.search(str(tracker.latest_message.get("text") or ""))
-        if not match:
+        reference = identity.find_reference(str(tracker.latest_message.get("text") or ""))
+        if reference is None:
             dispatcher.utter_message(response="utter_status_ask_reference")
             return []
-        reference = match.group(1).upper()
         try:
             with session_scope() as session:
                 inquiry = repository.get_inquiry(session, reference)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from safeshare.db.repository import sender_key
+from safeshare.identity import sender_key
 
 MASK = "<token>"
 

@@ -1,7 +1,7 @@
 """Talk to Rasa's REST channel on behalf of a Telegram chat.
 
 Rasa only ever sees a pseudonymous sender ("tg-" + an HMAC of the chat id, see
-`safeshare.db.repository.sender_key`); the chat id travels in metadata as `reply_to`, which the
+`safeshare.identity.sender_key`); the chat id travels in metadata as `reply_to`, which the
 escalation action stores so a staff answer can be delivered to the same chat later.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from safeshare.db.repository import sender_key
 from safeshare.errors import ChannelUnreachable
+from safeshare.identity import sender_key
 
 logger = logging.getLogger(__name__)
 

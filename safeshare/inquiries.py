@@ -50,7 +50,6 @@ the day it was made. Overdue: still open after its due day (Hong Kong time).
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -62,8 +61,6 @@ from safeshare.errors import SafeShareError
 if TYPE_CHECKING:  # the ORM model imports this module's enums
     from safeshare.db.models import Inquiry
     from safeshare.settings import Settings
-
-REFERENCE = re.compile(r"\b(SS-[2-9A-HJ-NP-Z]{5})\b", re.IGNORECASE)
 
 # Channels whose delivery differs (everything else is read with "status SS-…").
 TELEGRAM = "telegram"

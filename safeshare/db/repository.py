@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -18,20 +15,8 @@ from safeshare.inquiries import DeliveryStatus, InquiryStatus, Priority
 from safeshare.redaction import redact, redact_value
 from safeshare.settings import get_settings
 
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 # SQL order of priorities (urgent first), for queues and digests.
 PRIORITY_RANK = sa.case({p.value: p.rank for p in Priority}, value=Inquiry.priority, else_=len(Priority))
-
-
-def new_reference() -> str:
-    """`SS-` and five characters without look-alikes (0/O, 1/I): easy to read out on the phone."""
-    return "SS-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(5))
-
-
-def sender_key(sender_id: str) -> str:
-    """A pseudonymous, stable key for a conversation's sender (HMAC with the project secret)."""
-    secret = get_settings().secret_key.encode()
-    return hmac.new(secret, sender_id.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass

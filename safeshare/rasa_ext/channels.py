@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -38,12 +37,12 @@ from sanic.request import Request
 from socketio import AsyncRedisManager
 from sqlalchemy.exc import SQLAlchemyError
 
+from safeshare.identity import is_reference, sender_key
 from safeshare.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
 STAFF_ANSWER_SEEN = "staff_answer_seen"
-REFERENCE = re.compile(r"SS-[2-9A-HJ-NP-Z]{5}")
 
 
 class ObjectBodyRestInput(RestInput):
@@ -64,7 +63,7 @@ def confirm_staff_answer_seen(session_id: str, reference: str) -> bool:
     from safeshare.db.session import session_scope
 
     with session_scope() as session:
-        return repository.confirm_seen(session, repository.sender_key(session_id), reference)
+        return repository.confirm_seen(session, sender_key(session_id), reference)
 
 
 class RedisRelayManager(AsyncRedisManager):
@@ -135,7 +134,7 @@ class WidgetSocketIOInput(SocketIOInput):
             session_id, reference = data.get("session_id"), data.get("reference")
             if not isinstance(session_id, str) or not isinstance(reference, str):
                 return
-            if not REFERENCE.fullmatch(reference):
+            if not is_reference(reference):
                 return
             # Only for the conversation this socket joined with `session_request`.
             if session_id not in sio.rooms(sid, namespace=self.namespace):

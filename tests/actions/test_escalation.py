@@ -7,6 +7,7 @@ from actions.escalation import (
     ValidateEscalationForm,
 )
 from actions.fallback import ActionFallback
+from safeshare import identity
 from safeshare.db import repository
 from safeshare.db.models import Inquiry
 from safeshare.db.session import session_scope
@@ -131,16 +132,16 @@ async def test_create_inquiry_stores_one_redacted_record_and_confirms(dispatcher
         assert (row.channel, row.reply_address, row.reason) == ("telegram", "555", "human_handoff")
         assert row.question == "My HKID [HKID] was posted online"
         assert row.contact == "me@example.com" and row.contact_consent
-        assert row.sender_key == repository.sender_key("tg-abc")
+        assert row.sender_key == identity.sender_key("tg-abc")
         assert all("A123456" not in line["text"] for line in row.transcript)
 
 
 def answered_inquiry(channel: str, sender: str) -> str:
     """An inquiry of `sender` on `channel` that staff answered "Use form OPS003."; its reference."""
     new = repository.NewInquiry(
-        reference=repository.new_reference(),
+        reference=identity.new_reference(),
         channel=channel,
-        sender_key=repository.sender_key(sender),
+        sender_key=identity.sender_key(sender),
         language="en",
         question="q",
         reason="human_handoff",

@@ -14,6 +14,7 @@ from actions.flows import (
     report_steps,
 )
 from actions.language import ActionSetLanguage
+from safeshare import identity
 from safeshare.db import repository
 from safeshare.db.session import session_scope
 from tests.actions.conftest import action, make_tracker, responses, user
@@ -188,18 +189,18 @@ async def test_feedback_is_stored_for_the_answered_topic(dispatcher):
 
     with session_scope() as session:
         row = session.execute(
-            sa.select(Feedback).where(Feedback.sender_key == repository.sender_key("fb-user"))
+            sa.select(Feedback).where(Feedback.sender_key == identity.sender_key("fb-user"))
         ).scalar_one()
         assert (row.topic, row.helpful) == ("deepfake_spotting", True)
 
 
 async def test_forget_my_data_erases_and_says_what(dispatcher):
-    key = repository.sender_key("forget-me")
+    key = identity.sender_key("forget-me")
     with session_scope() as session:
         repository.create_inquiry(
             session,
             repository.NewInquiry(
-                reference=repository.new_reference(),
+                reference=identity.new_reference(),
                 channel="rest",
                 sender_key=key,
                 language="en",

@@ -10,7 +10,7 @@ import pytest
 from bot.logs import MASK, TokenFilter, chat_key
 from bot.memory import ChatLanguages, ChatLocks, from_language_code
 from bot.relay import with_language_hint
-from safeshare.db.repository import sender_key
+from safeshare.identity import sender_key
 
 
 @pytest.mark.parametrize(

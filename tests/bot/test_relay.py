@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from bot.rasa_client import telegram_sender
 from bot.rendering import CHOSEN, TEXT_LIMIT, telegram_length
-from safeshare import responses
+from safeshare import identity, responses
 from safeshare.db import repository
 from safeshare.db.models import Inquiry
 from safeshare.db.session import session_scope
@@ -87,7 +87,7 @@ def test_question_gets_the_answer_under_a_pseudonymous_sender(relay: RunningRela
     assert responses.text("utter_deepfake_explained", "en") in joined(replies)
     # Rasa knows the chat only as "tg-" + HMAC; the chat id itself is never a sender.
     sender = telegram_sender(chat_id)
-    assert sender == "tg-" + repository.sender_key(f"telegram:{chat_id}")
+    assert sender == "tg-" + identity.sender_key(f"telegram:{chat_id}")
     rows = tracker_rows(sender)
     assert any(kind == "user" for kind, _ in rows)
     assert tracker_rows(str(chat_id)) == []
@@ -267,7 +267,7 @@ def test_media_is_refused_kindly_and_nothing_of_it_is_kept(
     # Rasa never heard of it: no conversation for this chat, no inquiry, no caption anywhere.
     assert tracker_rows(telegram_sender(chat_id)) == []
     with session_scope() as session:
-        keys = {repository.sender_key(telegram_sender(chat_id)), telegram_sender(chat_id)}
+        keys = {identity.sender_key(telegram_sender(chat_id)), telegram_sender(chat_id)}
         assert (
             session.execute(
                 sa.select(sa.func.count()).select_from(Inquiry).where(Inquiry.sender_key.in_(keys))

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from safeshare import launcher
-from safeshare.db import repository
+from safeshare import identity, launcher
 from safeshare.db.session import engine_for, session_scope
+from safeshare.identity import REFERENCE_IN_TEXT as REFERENCE
 from safeshare.settings import PROJECT_ROOT, get_settings
 from safeshare.web import accounts
 from tests.fakes.telegram_api import FakeTelegramServer
@@ -39,7 +39,6 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
 PASSWORD = "browser test passphrase"
-REFERENCE = re.compile(r"\bSS-[2-9A-HJ-NP-Z]{5}\b")
 
 
 @pytest.fixture()
@@ -79,7 +78,7 @@ def console_url(stack: launcher.Stack, telegram: FakeTelegramServer, run_dir: Pa
 
 def escalate_on_telegram(stack: launcher.Stack, chat_id: int, question: str) -> str:
     """What the Telegram relay sends to Rasa for this chat; the inquiry's reference."""
-    sender = "tg-" + repository.sender_key(f"telegram:{chat_id}")
+    sender = "tg-" + identity.sender_key(f"telegram:{chat_id}")
     metadata = {"channel": "telegram", "reply_to": str(chat_id)}
     chat(stack, sender, "I want to talk to a real person", metadata)
     chat(stack, sender, question, metadata)

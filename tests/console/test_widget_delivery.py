@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 import time
 import uuid
 
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 from safeshare import launcher
 from safeshare.db.models import Inquiry
 from safeshare.db.session import engine_for, session_scope
+from safeshare.identity import REFERENCE_IN_TEXT
 from safeshare.settings import get_settings
 from safeshare.web import accounts
 from safeshare.web.app import create_app
@@ -35,7 +35,7 @@ def test_widget_answer_is_said_in_the_conversation(stack: launcher.Stack) -> Non
     metadata = {"channel": "socketio"}
     chat(stack, sender, "I want to talk to a real person", metadata)
     chat(stack, sender, "Can a tutoring centre keep my daughter's photos forever?", metadata)
-    reference = re.search(r"SS-[2-9A-HJ-NP-Z]{5}", texts(chat(stack, sender, "/deny", metadata)))
+    reference = REFERENCE_IN_TEXT.search(texts(chat(stack, sender, "/deny", metadata)))
     assert reference
     reference = reference.group(0)
 

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from safeshare import identity
 from safeshare.db import repository, spool
 from safeshare.db.models import Inquiry
 from safeshare.db.session import create_engine, session_scope
@@ -16,7 +17,7 @@ from tests.fakes.tcp_proxy import TcpProxy
 
 def _new(i: int) -> repository.NewInquiry:
     return repository.NewInquiry(
-        reference=repository.new_reference(),
+        reference=identity.new_reference(),
         channel="rest",
         sender_key=f"s{i}",
         language="en",

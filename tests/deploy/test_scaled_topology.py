@@ -35,13 +35,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from safeshare.db.models import Inquiry
-from safeshare.db.repository import sender_key
 from safeshare.db.scratch import scratch_database
+from safeshare.identity import REFERENCE_IN_TEXT as REFERENCE
+from safeshare.identity import sender_key
 from safeshare.settings import PROJECT_ROOT, get_settings
 
 pytestmark = [pytest.mark.model, pytest.mark.postgres, pytest.mark.redis]
 
-REFERENCE = re.compile(r"\bSS-[2-9A-HJ-NP-Z]{5}\b")
 HANDOFF = "I want to talk to a real person"
 CHATS = [
     ["hi", "what is a deepfake?", "how can I tell if a video is a deepfake?", "thank you"],

@@ -64,7 +64,7 @@ def test_forget_my_data_leaves_nothing(stack):
     replies = chat(stack, me, "/affirm")
     assert "1" in texts(replies)
     settings = get_settings()
-    from safeshare.db.repository import sender_key
+    from safeshare.identity import sender_key
 
     tracker = sa.create_engine(settings.tracker_db_url)
     with tracker.connect() as conn:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import sqlalchemy as sa
 from safeshare import launcher, notify
 from safeshare.db.models import Inquiry, StaffNotification
 from safeshare.db.session import engine_for, session_scope
+from safeshare.identity import REFERENCE_IN_TEXT as REFERENCE
 from safeshare.settings import PROJECT_ROOT, get_settings
 from safeshare.workdays import HKT
 from tests.bot.relay_process import RunningRelay, start_relay, stop_relay
@@ -37,7 +37,6 @@ from tests.helpers import chat, texts
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
-REFERENCE = re.compile(r"\bSS-[2-9A-HJ-NP-Z]{5}\b")
 STAFF_CHAT = "-1009876543210"
 WIDGET_QUESTION = "A boy in Form 2 made a fake nude picture of my 13 year old daughter Mei and shared it"
 TELEGRAM_QUESTION = (

@@ -24,7 +24,6 @@ What happens (each test asserts it; docs/benchmarks.md summarises):
 from __future__ import annotations
 
 import os
-import re
 import signal
 import threading
 import time
@@ -41,13 +40,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from safeshare import launcher
+from safeshare.identity import REFERENCE_IN_TEXT as REFERENCE
 from safeshare.settings import get_settings
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.hardening.channels import NOTES
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
-REFERENCE = re.compile(r"\bSS-[A-Z0-9]{5}\b")
 DEEPFAKE_EN = "face, voice or actions"
 DEEPFAKE_ZH = "深偽"
 

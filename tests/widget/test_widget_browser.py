@@ -16,6 +16,7 @@ import time
 import httpx
 import pytest
 
+from safeshare.identity import REFERENCE_IN_TEXT
 from safeshare.settings import PROJECT_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
@@ -220,7 +221,7 @@ def test_staff_answer_reaches_the_open_widget_and_is_confirmed(stack, web_url, n
     page.get_by_role("button", name="No, just give me a reference").click()
     created = bot_says(page, "Your reference is")
     expect(created).to_be_visible()
-    reference = re.search(r"SS-[2-9A-HJ-NP-Z]{5}", created.inner_text()).group(0)
+    reference = REFERENCE_IN_TEXT.search(created.inner_text()).group(0)
 
     settings = dataclasses.replace(get_settings(), rasa_url=stack.rasa_url)
     engine = engine_for(settings.database_url)
