@@ -118,6 +118,8 @@
   var CJK = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
   var URL_RE = /\bhttps?:\/\/[^\s<>"'\u3000-\u303f\uff08\uff09\uff0c]+/g;
   var TRAILING = /[.,;:!?)\]\u3002\uff0c\u3001\uff09\u300d]+$/;
+  // An inquiry reference, exactly as safeshare/identity.py writes it (a test compares the two).
+  var REFERENCE = /^SS-[2-9A-HJ-NP-Z]{5}$/;
 
   // ---------------------------------------------------------------- small helpers
 
@@ -854,7 +856,7 @@
   };
 
   Widget.prototype.confirmShown = function (reference) {
-    if (!/^SS-[2-9A-HJ-NP-Z]{5}$/.test(reference)) return;
+    if (!REFERENCE.test(reference)) return;
     if (!this.socket || !this.socket.connected || !this.state.sessionId) return;
     this.socket.emit("staff_answer_seen", { session_id: this.state.sessionId, reference: reference });
   };
