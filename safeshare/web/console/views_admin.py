@@ -9,7 +9,8 @@ from werkzeug.wrappers import Response
 from safeshare.db.models import AuditLog, StaffUser
 from safeshare.errors import AuthError
 from safeshare.web import accounts
-from safeshare.web.console import auth, bp
+from safeshare.web.console import auth
+from safeshare.web.console.blueprint import bp
 from safeshare.web.console.context import aware, db, now
 from safeshare.web.console.forms import UserCreateForm
 from safeshare.web.console.views_inquiries import _form_errors

@@ -6,7 +6,8 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from safeshare.errors import AuthError, LoginThrottled
-from safeshare.web.console import auth, bp
+from safeshare.web.console import auth
+from safeshare.web.console.blueprint import bp
 from safeshare.web.console.context import db
 from safeshare.web.console.forms import LoginForm
 

@@ -8,7 +8,8 @@ from werkzeug.wrappers import Response
 
 from safeshare.catalogue import topics
 from safeshare.notify import describe, retry
-from safeshare.web.console import auth, bp, charts, queries
+from safeshare.web.console import auth, charts, queries
+from safeshare.web.console.blueprint import bp
 from safeshare.web.console.context import db, now, settings
 
 

@@ -8,7 +8,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from safeshare.catalogue import topics
 from safeshare.db.models import Inquiry, StaffUser, TopicSuggestion, TrainingExample
-from safeshare.web.console import auth, bp
+from safeshare.web.console import auth
+from safeshare.web.console.blueprint import bp
 from safeshare.web.console.context import db, now
 from safeshare.web.console.export import nlu_yaml
 from safeshare.web.console.forms import ExampleForm, SuggestTopicForm

@@ -17,7 +17,8 @@ from safeshare.db.models import AuditLog, Inquiry, InquiryNote
 from safeshare.delivery import StaffAnswer, deliver_answer
 from safeshare.errors import DeliveryError
 from safeshare.inquiries import DeliveryStatus, Priority, TransitionRefused
-from safeshare.web.console import auth, bp, queries
+from safeshare.web.console import auth, queries
+from safeshare.web.console.blueprint import bp
 from safeshare.web.console.context import db, now, settings
 from safeshare.web.console.forms import (
     AnswerForm,
