@@ -23,16 +23,20 @@ MONEY = "money"
 CHILD = "child"
 SELF_HARM = "self_harm"
 DANGER = "danger"
-CATEGORIES = (SEXUAL, THREAT, MONEY, CHILD, SELF_HARM, DANGER)
+# An image of someone passed round a group, mocked or used to bully (with a child: a crisis).
+BULLYING = "bullying"
+CATEGORIES = (SEXUAL, THREAT, MONEY, CHILD, SELF_HARM, DANGER, BULLYING)
 
 # English patterns are matched on lowercased text with word boundaries; they allow the usual
-# misspellings ("nudez", "blackmale", "deep nude", "s3x"). Chinese patterns are plain substrings
-# (Chinese has no spaces), in written Chinese, Cantonese and Hong Kong typing variants.
+# misspellings ("nudez", "blackmale", "deep nude", "s3x"). Chinese patterns are matched anywhere
+# (Chinese has no spaces): mostly plain words, a few short regular expressions (「唔俾…就」), in
+# written Chinese, Cantonese and Hong Kong typing variants.
 _ENGLISH: dict[str, tuple[str, ...]] = {
     SEXUAL: (
         r"nud(?:e|es|ez|s|ity|ie|ies|ify|ified)",
         r"n00ds?|nood(?:s|z)?|nudy",
-        r"naked|nakid|undress(?:ed|ing)?|topless|without (?:any |her |his |their )?cloth(?:es|ing)",
+        r"naked|nakid|undress(?:ed|ing)?|topless|(?:without|with no|no) (?:any |her |his |their )?cloth(?:es|ing)",
+        r"nothing on|in (?:his|her|their) underwear|rude (?:pics?|photos?|images?)",
         r"porn\w*|p0rn|xxx|sex\w*|s3x\w*|seks|lewd",
         r"explicit|indecent|intimate (?:image|photo|pic|video|picture)s?|private (?:pic|photo|part)s?",
         r"upskirt|dick pics?|onlyfans|strip(?:ped|ping)?|r18|nsfw",
@@ -44,6 +48,8 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"or else|(?:will|gonna|going to) (?:post|send|share|leak|expose|spread|upload)",
         r"leak(?:ed|ing)? (?:it|them|my|her|his|the)|expose (?:me|her|him|us)",
         r"send (?:it|them) to (?:my|her|his|all)|(?:says?|said) (?:she|he|they)(?:'ll| will) (?:post|send|share)",
+        r"(?:money|pay|cash|\$ ?\d[\d,]*) (?:for|or) (?:my|her|his|the|their) (?:pics?|photos?|videos?|nudes?|clips?)",
+        r"or (?:they|he|she)(?:'ll| will)? (?:send|post|share|leak)",
     ),
     MONEY: (
         r"ransom|bitcoin|btc|crypto|usdt|gift ?cards?|wire (?:money|transfer)",
@@ -62,13 +68,25 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"kill (?:my|him|her)sel(?:f|ves)|su[i1]c[i1]d\w*|end (?:it all|my life|her life|his life)",
         r"(?:want|wants|wanna|wanted) to (?:die|disappear|end it|not exist)",
         r"(?:hurt|hurting|cut|cutting|harm|harming) (?:my|him|her)sel(?:f|ves)|self[- ]?harm\w*",
+        r"(?:don'?t|do not|doesn'?t) (?:wanna|want to) be (?:alive|here)|better off without me",
+        r"easier if i (?:wasn'?t|weren'?t|was not) here|(?:locked|locks) (?:her|him|them)sel(?:f|ves) in",
         r"(?:no|any) (?:point|reason) (?:in )?(?:living|to live|going on)|don'?t want to (?:live|be alive)",
         r"(?:can'?t|cannot|won'?t|refus\w+ to) (?:go|face going) (?:back )?to school",
         r"jump (?:off|from)|not safe (?:with|around) (?:my|him|her)self|overdose",
     ),
+    BULLYING: (
+        r"(?:passed|passing|going|went|sent) (?:a)?round|all over (?:the|their|his|her) (?:group|chat|class|school)",
+        r"class (?:group|chat)|parents'? (?:group|chat)|(?:laughing|laughed|laugh) at (?:him|her|them)",
+        r"mak(?:e|es|ing) fun of|ridicul\w*|mock(?:ed|ing)|bull(?:y|ied|ies|ying)|humiliat\w*|rude captions?",
+        r"everyone (?:at|in) (?:school|class) (?:has )?(?:seen|saw)",
+    ),
     DANGER: (
         r"knows? where (?:we|i|she|he|they|my \w+) (?:live|lives|stay|stays|study|studies|go(?:es)? to school)",
-        r"follow(?:ed|ing|s)? (?:me|her|him|us|them|my \w+) (?:home|around|to|from|after|everywhere)|stalk\w*",
+        r"follow(?:ed|ing|s)? (?:me|her|him|us|them|my \w+)(?!.{0,25}(?:on|account|ig|insta\w*|tiktok|facebook|fb|threads|snap\w*|youtube|x)(?![a-z]))",
+        r"stalk\w*|loiter\w*|hanging around (?:the|our|her|his) (?:school|building|home)|watching the (?:children|kids)",
+        r"(?:knows?|found out) which (?:school|building|\S*學校)|come and (?:find|get) (?:her|him|you|them|me)",
+        r"(?:our|my|her|his) (?:building|estate|home address|address)|(?:time|when) (?:he|she) (?:finishes|leaves|gets out)",
+        r"now i know where|seen outside the (?:school|gate)|outside the (?:school|kindergarten) (?:gate )?watching",
         r"waiting (?:for (?:her|him|me|them) )?outside",
         r"waiting (?:for (?:her|him|me|them) )?(?:at|by|near) (?:the |our |her |his |my )?(?:school|home|house|door|gate)",
         r"(?:come|coming|turn up|show up) (?:to|at) (?:our|my|her|his) (?:home|house|flat|school)",
@@ -112,10 +130,18 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "性侵",
         "換臉色情",
         "深偽色情",
+        "裸聊",
+        "冇着衫",
+        "冇著衫",
         "唔雅",
     ),
     THREAT: (
         "恐嚇",
+        "揚言",
+        "要放我",
+        "唔[俾畀比給].{0,10}就",
+        "傳俾我所有",
+        "send段",
         "威脅",
         "勒索",
         "要脅",
@@ -154,6 +180,7 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "禮品卡",
         "港幣",
         "萬元",
+        "[一二兩三四五六七八九十百千\\d]+萬",
         "千元",
     ),
     CHILD: (
@@ -203,6 +230,10 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "唔想活",
         "不想活",
         "不想生存",
+        "再生存",
+        "唔想喺度",
+        "唔喺度會",
+        "鎖埋自己",
         "輕生",
         "自殘",
         "𠝹手",
@@ -221,6 +252,23 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "生無可戀",
         "傷害自己",
     ),
+    BULLYING: (
+        "班群",
+        "班group",
+        "班級通訊群組",
+        "群組度傳",
+        "群組內流傳",
+        "傳嚟傳去",
+        "傳黎傳去",
+        "笑佢",
+        "嘲弄",
+        "恥笑",
+        "欺凌",
+        "杯葛",
+        "改圖笑",
+        "改相笑",
+        "全校都睇",
+    ),
     DANGER: (
         "跟蹤",
         "跟住佢",
@@ -231,6 +279,14 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "知道佢住",
         "搵上門",
         "學校門口等",
+        "門口等緊",
+        "徘徊",
+        "嚟搵佢",
+        "嚟搵我",
+        "知佢讀邊",
+        "知道佢讀邊",
+        "提及其住址",
+        "公開其住址",
         "喺門口等",
         "埋伏",
         "有危險",
@@ -248,13 +304,18 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
 }
 
 
+_CHINESE_PATTERNS: dict[str, re.Pattern[str]] = {
+    category: re.compile("|".join(word.lower() for word in words)) for category, words in _CHINESE.items()
+}
+
+
 def pattern(category: str) -> str:
     """One regular expression for a category (English and Chinese), to match lowercased text.
 
     The NLU's concept features (safeshare/nlu/concepts.py) use the same words as `signals`.
     """
     english = r"(?<![a-z])(?:" + "|".join(_ENGLISH[category]) + r")(?![a-z])"
-    return "|".join([english, *(re.escape(word.lower()) for word in _CHINESE[category])])
+    return "|".join([english, *(word.lower() for word in _CHINESE[category])])
 
 
 def signals(text: str) -> frozenset[str]:
@@ -263,8 +324,8 @@ def signals(text: str) -> frozenset[str]:
         return frozenset()
     lowered = text.lower()
     found = {category for category, pattern in _PATTERNS.items() if pattern.search(lowered)}
-    for category, words in _CHINESE.items():
-        if category not in found and any(word.lower() in lowered for word in words):
+    for category, pattern in _CHINESE_PATTERNS.items():
+        if category not in found and pattern.search(lowered):
             found.add(category)
     return frozenset(found)
 
@@ -272,11 +333,15 @@ def signals(text: str) -> frozenset[str]:
 def is_crisis(found: Iterable[str]) -> bool:
     """Whether a set of signals is a crisis on its own: images, threats, harm or danger.
 
-    A child, or money, alone is not (a school asking about photo consent names students; a scam
-    question names money).
+    A child, money or mockery alone is not (a school asking about photo consent names students; a
+    scam question names money); mockery of a child is.
     """
     found = set(found)
-    return bool(found & {SEXUAL, THREAT, SELF_HARM, DANGER}) or {MONEY, CHILD} <= found
+    return (
+        bool(found & {SEXUAL, THREAT, SELF_HARM, DANGER})
+        or {MONEY, CHILD} <= found
+        or {BULLYING, CHILD} <= found
+    )
 
 
 # Telling of something that has happened or is happening (not asking in the abstract): "someone

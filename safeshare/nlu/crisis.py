@@ -12,8 +12,11 @@ only where the classifier's choice would answer a person in crisis with somethin
   making a fake nude illegal?") unless the classifier was unsure or turned the message away, or
   the message tells of something that happened.
 
-Dialogue plumbing (answers to a form's question, yes/no, "stop", "more", language, status) is
-left alone: "yes it's sexual" inside the report flow is an answer, not a new report.
+Dialogue plumbing (yes/no, "stop", "more", language, status) is left alone. A bare answer
+(`inform`) is not: a crisis told in a few words ("ex threatening to post pics") often looks like
+one, and inside the report flow a report is read as the answer to its question anyway. A fitting
+answer that the classifier was unsure of keeps its intent, with the confidence that keeps it
+above the fallback.
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ SAFETY_INTENT = "crisis_safety"
 REPORT_INTENT = "report_deepfake"
 PLUMBING = frozenset(
     {
-        "inform",
         "affirm",
         "deny",
         "stop",
@@ -74,7 +76,8 @@ def decide(text: str, intent: str | None, confidence: float, unsure_below: float
     if found & {crisis.SELF_HARM, crisis.DANGER}:
         return SAFETY_INTENT
     if intent in FITS_A_CRISIS:
-        return None
+        # the answer fits; only make sure an unsure one is not turned into "I didn't understand"
+        return intent if confidence < unsure_below else None
     strong = bool(found & {crisis.THREAT, crisis.MONEY})
     unsure = intent in MISSES or confidence < unsure_below
     if strong or unsure or crisis.happened(text):

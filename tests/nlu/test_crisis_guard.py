@@ -20,8 +20,13 @@ from safeshare.nlu.crisis import REPORT_INTENT, SAFETY_INTENT, decide
         ("could someone make nude fakes from my kids photos", "deepfake_child_risks", 0.8, None),
         # the same words, told as something that happened, do not
         ("someone made nude fakes from my kids photos", "deepfake_child_risks", 0.8, REPORT_INTENT),
-        # plumbing inside a flow is an answer, not a new report
-        ("yes its sexual and they are threatening me", "inform", 0.7, None),
+        # a few words that look like a bare answer are still a report
+        ("ex threatening to post pics", "inform", 0.4, REPORT_INTENT),
+        # a fitting answer the classifier was unsure of is kept above the fallback
+        ("threatened to leak my photos", REPORT_INTENT, 0.29, REPORT_INTENT),
+        ("threatened to leak my photos", REPORT_INTENT, 0.8, None),
+        # yes/no inside a flow is an answer, not a new report
+        ("yes its sexual and they are threatening me", "affirm", 0.7, None),
         ('/inform{"content_kind":"sexual"}', "inform", 1.0, None),
         # no crisis at all
         ("what is the pdpo exactly", "out_of_scope", 0.6, None),

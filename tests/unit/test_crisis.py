@@ -21,6 +21,19 @@ from safeshare.crisis import happened, is_crisis, signals
         ("佢知道我哋住邊，仲喺學校門口等我個仔", {"child", "danger"}),
         ("同學將佢個樣P落咸片度", {"sexual", "child"}),
         ("𠝹手", {"self_harm"}),
+        (
+            "a video of my daughter is going round her class chat and they all laugh at her",
+            {"child", "bullying"},
+        ),
+        ("佢啲同學將我個女張相放上班群笑佢", {"child", "bullying"}),
+        ("pay $3000 or they'll send the clip to your boss", {"money", "threat"}),
+        ("對方話唔俾三萬就公開段片", {"money", "threat"}),
+        (
+            "a man keeps loitering near the kindergarten gate and now i know he found out which school",
+            {"danger"},
+        ),
+        ("佢喺校門外徘徊", {"danger"}),
+        ("he says he doesnt want to be alive", {"self_harm"}),
     ],
 )
 def test_signals_found(text, expected):
@@ -37,16 +50,19 @@ def test_signals_found(text, expected):
         "Java have avatar",
         "can the gym keep a copy of my ID card",
         "私隱專員公署電話幾多號",
+        "strangers keep following my daughter on instagram, how do i make her account private",
     ],
 )
 def test_ordinary_questions_show_no_crisis(text):
     assert not is_crisis(signals(text))
 
 
-def test_a_child_or_money_alone_is_not_a_crisis():
+def test_a_child_or_money_or_mockery_alone_is_not_a_crisis():
     assert not is_crisis({"child"})
     assert not is_crisis({"money"})
+    assert not is_crisis({"bullying"})
     assert is_crisis({"child", "money"})
+    assert is_crisis({"child", "bullying"})
     assert is_crisis({"sexual"})
 
 
