@@ -67,7 +67,7 @@ from bot.rendering import (
     from_rasa,
     keyboard,
 )
-from bot.sending import with_retry
+from safeshare.botapi import file_url, with_retry
 from safeshare.errors import ChannelUnreachable
 from safeshare.settings import Settings, get_settings
 
@@ -397,12 +397,6 @@ class Relay:
         except httpx.HTTPError as exc:
             logger.warning("document fetch failed: %s", type(exc).__name__)
             return None
-
-
-def file_url(api_url: str) -> str:
-    """Telegram's file URL next to its API URL (…/bot → …/file/bot)."""
-    base, _, tail = api_url.rpartition("/")
-    return f"{base}/file/{tail}" if base else api_url
 
 
 def build_application(settings: Settings) -> tuple[Application, Relay]:

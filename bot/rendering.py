@@ -1,7 +1,8 @@
 """Turn Rasa's replies into Telegram messages.
 
 Pure functions and one small in-memory map, so they are unit-tested without Telegram or Rasa:
-text is split under Telegram's 4096-character limit on paragraph, then line, then word boundaries;
+text is split under Telegram's 4096-character limit on paragraph, then line, then word boundaries
+(`safeshare.botapi.split_text`, which staff answers use too);
 Rasa's buttons become inline keyboards whose callback data is the payload itself when it fits
 Telegram's 64 bytes, else a short key remembered in memory (`CallbackPayloads`); the custom
 `{"document": {"url", "filename"}}` payload becomes a document to fetch and send.
@@ -17,7 +18,8 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-TEXT_LIMIT = 4096  # Telegram's limit for one message, counted in UTF-16 code units
+from safeshare.botapi import TEXT_LIMIT, split_text
+
 CALLBACK_DATA_LIMIT = 64  # bytes
 KEY_PREFIX = "#k:"  # callback data that is a key into CallbackPayloads, not a payload
 CHOSEN = "#chosen"  # callback data of the "✓ option" button left after a press
@@ -43,50 +45,6 @@ class DocumentMessage:
 
 
 Outgoing = TextMessage | DocumentMessage
-
-
-def telegram_length(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _cut(text: str, limit: int) -> int:
-    """The largest index i with telegram_length(text[:i]) <= limit."""
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Pieces of at most `limit` units, cut at the last paragraph break that fits, else the last
-    line break, else the last space, else (one enormous word) at the limit itself.
-
-    Cuts consume the separator, so no piece starts or ends with the whitespace it was cut at.
-    """
-    text = text.strip()
-    pieces: list[str] = []
-    while telegram_length(text) > limit:
-        hard = _cut(text, limit)
-        window = text[:hard]
-        at = -1
-        for separator in ("\n\n", "\n", " "):
-            at = window.rfind(separator)
-            # A cut in the first fifth would leave a uselessly short piece: try a finer separator.
-            if at > hard // 5:
-                break
-            at = -1
-        if at == -1:
-            pieces.append(window)
-            text = text[hard:].lstrip()
-        else:
-            pieces.append(window[:at].rstrip())
-            text = text[at:].lstrip()
-    if text:
-        pieces.append(text)
-    return pieces
 
 
 def _buttons(raw: Iterable[dict[str, Any]] | None) -> tuple[Button, ...]:

@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from bot.rasa_client import telegram_sender
-from bot.rendering import CHOSEN, TEXT_LIMIT, telegram_length
+from bot.rendering import CHOSEN
 from safeshare import identity, responses
+from safeshare.botapi import TEXT_LIMIT, telegram_length
 from safeshare.db import repository
 from safeshare.db.models import Inquiry
 from safeshare.db.session import session_scope
@@ -190,7 +191,10 @@ def test_unknown_command_shows_the_menu(relay: RunningRelay, chat_id: int) -> No
 def test_escalation_from_telegram_and_staff_answer_delivered_to_the_same_chat(
     relay: RunningRelay, chat_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.delivery import deliver_staff_answer
+    from safeshare.delivery import StaffAnswer, deliver_answer
+
+    def deliver_staff_answer(chat: str, reference: str, answer: str, language: str) -> None:
+        deliver_answer(StaffAnswer(reference, "telegram", chat, language, answer))
 
     relay.exchange(text_update(chat_id, "/human"), chat_id)
     [consent] = relay.exchange(

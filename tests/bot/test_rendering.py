@@ -1,14 +1,11 @@
-"""Rendering Rasa's replies for Telegram: splitting, keyboards, callback keys, documents."""
+"""Rendering Rasa's replies for Telegram: joining texts, keyboards, callback keys, documents."""
 
 from __future__ import annotations
-
-import pytest
 
 from bot.rendering import (
     CALLBACK_DATA_LIMIT,
     CHOSEN,
     KEY_PREFIX,
-    TEXT_LIMIT,
     Button,
     CallbackPayloads,
     DocumentMessage,
@@ -17,65 +14,8 @@ from bot.rendering import (
     chosen_title,
     from_rasa,
     keyboard,
-    split_text,
-    telegram_length,
 )
 from safeshare import responses
-
-
-def test_short_text_is_one_piece() -> None:
-    assert split_text("  Hello there.\n") == ["Hello there."]
-
-
-def test_split_prefers_paragraph_breaks() -> None:
-    first = "A" * 3000
-    second = "B " * 1000
-    pieces = split_text(f"{first}\n\n{second}\n\nCCC")
-    assert pieces[0] == first
-    assert all(telegram_length(p) <= TEXT_LIMIT for p in pieces)
-    assert "".join("".join(pieces).split()) == "".join((first + second + "CCC").split())
-
-
-def test_split_falls_back_to_lines_then_words_then_hard_cut() -> None:
-    lines = "\n".join(f"line {i} " + "x" * 50 for i in range(200))  # no paragraph breaks
-    pieces = split_text(lines, limit=1000)
-    assert all(len(p) <= 1000 for p in pieces)
-    assert all(p.startswith("line ") for p in pieces)  # every cut was at a line break
-    assert "\n".join(pieces) == lines
-
-    words = " ".join(["word"] * 600)
-    pieces = split_text(words, limit=1000)
-    assert all(len(p) <= 1000 and not p.startswith(" ") and not p.endswith(" ") for p in pieces)
-    assert " ".join(pieces) == words
-
-    blob = "z" * 2500
-    assert split_text(blob, limit=1000) == ["z" * 1000, "z" * 1000, "z" * 500]
-
-
-def test_split_counts_utf16_units_like_telegram() -> None:
-    emoji = "😀" * 3000  # 2 UTF-16 units each: 6000 units, over the limit
-    pieces = split_text(emoji)
-    assert len(pieces) == 2
-    assert all(telegram_length(p) <= TEXT_LIMIT for p in pieces)
-    assert "".join(pieces) == emoji
-    chinese = "深偽是用人工智能製作的虛假內容。" * 600  # BMP: one unit per character
-    assert all(telegram_length(p) <= TEXT_LIMIT for p in split_text(chinese))
-    assert "".join(split_text(chinese)) == chinese
-
-
-def test_long_real_answer_splits_under_the_limit() -> None:
-    answer = (
-        "\n\n".join(
-            responses.text(name, "zh")
-            for name in ("utter_deepfake_explained_more", "utter_help", "utter_pics", "utter_disclaimer")
-        )
-        * 6
-    )
-    assert telegram_length(answer) > TEXT_LIMIT
-    pieces = split_text(answer)
-    assert len(pieces) >= 2
-    assert all(0 < telegram_length(p) <= TEXT_LIMIT for p in pieces)
-    assert "".join("".join(pieces).split()) == "".join(answer.split())
 
 
 def test_from_rasa_text_buttons_and_document() -> None:
@@ -203,11 +143,3 @@ def test_chosen_title_and_keyboard() -> None:
     chosen = chosen_keyboard("繁體中文").inline_keyboard
     assert [[b.text for b in row] for row in chosen] == [["✓ 繁體中文"]]
     assert chosen[0][0].callback_data == CHOSEN
-
-
-@pytest.mark.parametrize("limit", [50, 200, 4096])
-def test_split_never_loses_non_space_characters(limit: int) -> None:
-    text = responses.text("utter_help", "en") * 20
-    pieces = split_text(text, limit)
-    assert all(telegram_length(p) <= limit for p in pieces)
-    assert "".join("".join(pieces).split()) == "".join(text.split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from safeshare.db.models import AuditLog, Inquiry, InquiryNote
-from safeshare.settings import Settings, get_settings
+from safeshare.settings import Settings
 from tests.console.conftest import Console, make_inquiry, store
 from tests.fakes.telegram_api import FakeTelegramServer
 
@@ -165,13 +166,13 @@ def test_socketio_delivery_failure_is_recorded(settings: Settings, reviewer: Con
 
 
 @pytest.fixture()
-def telegram(monkeypatch: pytest.MonkeyPatch):
+def telegram(app: Flask, settings: Settings):
+    """The fake Bot API, and the console's settings pointing at it."""
     with FakeTelegramServer(token="777:CONSOLE") as server:
-        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", server.token)
-        monkeypatch.setenv("TELEGRAM_API_URL", server.base_url)
-        get_settings.cache_clear()
+        app.config["SAFESHARE_SETTINGS"] = dataclasses.replace(
+            settings, telegram_bot_token=server.token, telegram_api_url=server.base_url
+        )
         yield server
-    get_settings.cache_clear()
 
 
 def test_telegram_answer_is_delivered(

@@ -1,16 +1,23 @@
-"""Staff answers reach the Telegram chat (bot.delivery), or fail loudly with DeliveryError."""
+"""Staff answers reach the Telegram chat (safeshare/delivery.py, through the fake Bot API on
+loopback), or fail loudly with DeliveryError."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.delivery import deliver_staff_answer, deliver_staff_answer_async
-from bot.rendering import TEXT_LIMIT, telegram_length
 from safeshare import responses
+from safeshare.botapi import TEXT_LIMIT, telegram_length
+from safeshare.delivery import DELIVERED, StaffAnswer, deliver_answer, deliver_telegram
 from safeshare.errors import ChannelUnreachable, DeliveryError
 from safeshare.launcher import free_port
 from safeshare.settings import get_settings
 from tests.fakes.telegram_api import FakeTelegramServer
+
+
+def deliver_staff_answer(chat_id: str, reference: str, answer: str, language: str) -> None:
+    """What the console does for a Telegram inquiry."""
+    staff_answer = StaffAnswer(reference, "telegram", chat_id, language, answer)
+    assert deliver_answer(staff_answer) == DELIVERED
 
 
 @pytest.fixture()
@@ -73,7 +80,7 @@ def test_blocked_user_raises_delivery_error_with_telegrams_reason(tg: FakeTelegr
 
 
 def test_persistent_5xx_is_channel_unreachable(tg: FakeTelegramServer, monkeypatch) -> None:
-    monkeypatch.setattr("bot.delivery.BACKOFF", 0.01)
+    monkeypatch.setattr("safeshare.botapi.BACKOFF", 0.01)
     tg.fail_next("sendMessage", status=502, times=10)
     with pytest.raises(ChannelUnreachable):
         deliver_staff_answer("4247", "SS-AAAAA", "An answer.", "en")
@@ -81,7 +88,7 @@ def test_persistent_5xx_is_channel_unreachable(tg: FakeTelegramServer, monkeypat
 
 
 def test_unreachable_api_raises_channel_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.delivery.BACKOFF", 0.01)
+    monkeypatch.setattr("safeshare.botapi.BACKOFF", 0.01)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "555:SECRET")
     monkeypatch.setenv("TELEGRAM_API_URL", f"http://127.0.0.1:{free_port()}/bot")
     get_settings.cache_clear()
@@ -105,8 +112,26 @@ def test_no_token_is_a_delivery_error(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def test_async_variant(tg: FakeTelegramServer) -> None:
     tg.fail_next("sendMessage", status=429, retry_after=1)
-    await deliver_staff_answer_async("4250", "SS-ASYNC", "Async answer.", "en")
+    await deliver_telegram(StaffAnswer("SS-ASYNC", "telegram", "4250", "en", "Async answer."))
     assert tg.sent_messages(4250)[0]["text"].endswith("Async answer.")
     tg.fail_next("sendMessage", status=400, description="Bad Request: chat not found")
     with pytest.raises(DeliveryError, match="chat not found"):
-        await deliver_staff_answer_async("4251", "SS-ASYNC", "Async answer.", "en")
+        await deliver_telegram(StaffAnswer("SS-ASYNC", "telegram", "4251", "en", "Async answer."))
+
+
+def test_a_flood_wait_longer_than_the_console_holds_on_is_a_delivery_error(tg: FakeTelegramServer) -> None:
+    tg.fail_next("sendMessage", status=429, retry_after=31)
+    with pytest.raises(DeliveryError, match="rate limit") as raised:
+        deliver_staff_answer("4252", "SS-AAAAA", "An answer.", "en")
+    assert not isinstance(raised.value, ChannelUnreachable)
+    assert tg.sent_messages(4252) == []
+
+
+def test_a_rejected_token_is_a_delivery_error_without_the_token(tg: FakeTelegramServer, monkeypatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "999:WRONG-TOKEN")
+    get_settings.cache_clear()
+    with pytest.raises(DeliveryError) as raised:
+        deliver_staff_answer("4253", "SS-AAAAA", "An answer.", "en")
+    assert not isinstance(raised.value, ChannelUnreachable)
+    assert "WRONG-TOKEN" not in str(raised.value)
+    assert [e["status"] for e in tg.call_log] == [401]  # one try, no getMe first
