@@ -5,6 +5,11 @@ Usage:
     TELEGRAM_BOT_TOKEN=123456:ABC python -m bot      # long polling: no public address needed
     TELEGRAM_MODE=webhook TELEGRAM_WEBHOOK_URL=https://example.org/telegram python -m bot
 
+Webhook mode is python-telegram-bot's own (`Application.run_webhook`, its `webhooks` extra): it
+listens on TELEGRAM_WEBHOOK_LISTEN:TELEGRAM_WEBHOOK_PORT behind a reverse proxy that terminates
+HTTPS, registers TELEGRAM_WEBHOOK_URL with Telegram, and refuses (403) any request without the
+secret token derived from SAFESHARE_SECRET_KEY (`webhook_secret`).
+
 (`make run` / `python -m safeshare run` starts it when TELEGRAM_BOT_TOKEN is set.)
 
 Each text message goes to Rasa's REST channel under a pseudonymous sender ("tg-" + an HMAC of
@@ -29,8 +34,11 @@ What the relay does not do, on purpose:
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
+from urllib.parse import urlsplit
 
 import httpx
 from telegram import (
@@ -399,6 +407,14 @@ class Relay:
             return None
 
 
+def webhook_secret(settings: Settings) -> str:
+    """The secret Telegram sends with every webhook request (X-Telegram-Bot-Api-Secret-Token;
+    python-telegram-bot answers 403 without it). Derived from SAFESHARE_SECRET_KEY, so it needs
+    no configuration of its own and survives restarts."""
+    digest = hmac.new(settings.secret_key.encode(), b"telegram-webhook", hashlib.sha256)
+    return digest.hexdigest()[:48]
+
+
 def build_application(settings: Settings) -> tuple[Application, Relay]:
     relay = Relay(settings)
     application = (
@@ -434,8 +450,16 @@ def main() -> None:
         raise SystemExit("TELEGRAM_BOT_TOKEN is not set: nothing to relay (see README)")
     application, _ = build_application(settings)
     if settings.telegram_mode == "webhook":
-        from bot.webhook import run_webhook
-
-        run_webhook(application, settings)
+        if not settings.telegram_webhook_url.startswith("https://"):
+            raise SystemExit("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_URL=https://...")
+        application.run_webhook(
+            listen=settings.telegram_webhook_listen,
+            port=settings.telegram_webhook_port,
+            url_path=urlsplit(settings.telegram_webhook_url).path,
+            webhook_url=settings.telegram_webhook_url,
+            secret_token=webhook_secret(settings),
+            allowed_updates=ALLOWED_UPDATES,
+            bootstrap_retries=5,
+        )
     else:
         application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=5)

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import httpx
 
-from bot.webhook import SECRET_HEADER
 from safeshare import launcher, responses
 from tests.bot.relay_process import start_relay, stop_relay
 from tests.fakes.telegram_api import FakeTelegramServer, text_update
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # Telegram's name for it
 
 
 def test_without_a_token_it_exits_saying_why() -> None:
@@ -49,9 +50,9 @@ def test_webhook_mode_registers_and_answers_only_telegram(tmp_path: Path) -> Non
             assert "message" in registered["allowed_updates"]
             url = f"http://127.0.0.1:{port}/telegram/hook"
             deadline = time.monotonic() + 20
-            while True:
+            while True:  # until the webhook server answers at all (a GET is not allowed)
                 try:
-                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                    httpx.get(url, timeout=2)
                     break
                 except httpx.HTTPError:
                     if time.monotonic() > deadline:
