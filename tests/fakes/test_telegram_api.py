@@ -1,4 +1,4 @@
-"""The fake Bot API server itself: other tests rely on it behaving like Telegram."""
+"""The fake Bot API itself (tests/fakes/telegram_api.py): other tests rely on it behaving like Telegram,\non loopback and in process."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import httpx
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.request import HTTPXRequest
 
 from tests.fakes.telegram_api import (
     BOT_USERNAME,
@@ -126,7 +127,41 @@ def test_wait_for_times_out_with_what_it_saw(tg: FakeTelegramServer) -> None:
     httpx.post(f"{tg.api_url}/getMe")
     with pytest.raises(TimeoutError, match="getMe"):
         tg.wait_for(lambda method, params: method == "sendMessage", timeout=0.3)
-    assert tg.wait_for(lambda call: call[0] == "getMe", timeout=1) == ("getMe", {})
+    assert tg.wait_for(lambda method, params: method == "getMe", timeout=1) == ("getMe", {})
+
+
+def test_unserved_methods_and_downloads_are_404_and_recorded(tg: FakeTelegramServer) -> None:
+    assert httpx.post(f"{tg.api_url}/getFile", data={"file_id": "X"}).status_code == 404
+    assert httpx.get(f"{tg.base_file_url}{tg.token}/photos/x.jpg").status_code == 404
+    assert [(m, s) for m, s in ((e["method"], e["status"]) for e in tg.call_log)] == [
+        ("getFile", 404),
+        ("download", 404),
+    ]
+
+
+async def test_in_process_transport_answers_like_the_server() -> None:
+    """Never started: python-telegram-bot talks to it through an httpx transport."""
+    tg = FakeTelegramServer(token="42:IN-PROCESS")
+    requests = [HTTPXRequest(httpx_kwargs={"transport": tg.transport()}) for _ in range(2)]
+    bot = Bot(
+        tg.token, base_url="http://telegram.test/bot", request=requests[0], get_updates_request=requests[1]
+    )
+    async with bot:
+        assert bot.username == BOT_USERNAME
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton("A", callback_data="/a")]])
+        sent = await bot.send_message(42, "hello", reply_markup=markup)
+        assert sent.text == "hello" and sent.chat.id == 42
+        await bot.send_document(42, document=b"# Plan\n", filename="plan.md")
+        tg.fail_next("sendMessage", status=429, retry_after=2)
+        with pytest.raises(RetryAfter):
+            await bot.send_message(42, "again")
+    assert [m["text"] for m in tg.sent_messages(42)] == ["hello"]
+    assert tg.sent_messages(42)[0]["reply_markup"] == {
+        "inline_keyboard": [[{"text": "A", "callback_data": "/a"}]]
+    }
+    document = tg.sent_documents(42)[0]["document"]
+    assert document["filename"] == "plan.md" and document["content"] == b"# Plan\n"
+    assert [e["method"] for e in tg.call_log] == ["getMe", "sendMessage", "sendDocument", "sendMessage"]
 
 
 def test_stop_ends_a_pending_long_poll() -> None:
