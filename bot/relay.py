@@ -60,6 +60,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from bot import logs, texts
 from bot.memory import ChatLanguages, ChatLocks
@@ -121,18 +122,21 @@ def with_language_hint(payload: str, language: str | None) -> str:
 class Relay:
     """The handlers, and the state they share (Rasa client, chat languages, button keys)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        """`transport`: how the relay's HTTP client (Rasa, documents) reaches the network; the
+        tests give it one that plays Rasa."""
         self.settings = settings
         self.payloads = CallbackPayloads()
         self.languages = ChatLanguages()
         self.locks = ChatLocks()
+        self._transport = transport
         self._http: httpx.AsyncClient | None = None
         self._rasa: RasaClient | None = None
 
     # ---- lifecycle
 
     async def post_init(self, application: Application) -> None:
-        self._http = httpx.AsyncClient(timeout=RASA_TIMEOUT)
+        self._http = httpx.AsyncClient(timeout=RASA_TIMEOUT, transport=self._transport)
         self._rasa = RasaClient(self._http, self.settings.rasa_url)
         await self._set_commands(application)
         logger.info("relay ready as @%s; Rasa at %s", application.bot.username, self.settings.rasa_url)
@@ -142,14 +146,13 @@ class Relay:
             await self._http.aclose()
 
     async def _set_commands(self, application: Application) -> None:
-        """The command menu in both languages, when `utter_telegram_commands` exists."""
+        """The command menu in both languages (`utter_telegram_commands`)."""
         try:
             for language_code, language in ((None, "en"), ("zh", "zh")):
                 commands = [BotCommand(c, d) for c, d in texts.commands(language)]
-                if commands:
-                    await application.bot.set_my_commands(
-                        commands, scope=BotCommandScopeDefault(), language_code=language_code
-                    )
+                await application.bot.set_my_commands(
+                    commands, scope=BotCommandScopeDefault(), language_code=language_code
+                )
         except TelegramError as exc:
             logger.warning("could not set the command menu: %s", type(exc).__name__)
 
@@ -168,14 +171,10 @@ class Relay:
             return
         hint = self._hint(update)
         async with self.locks.hold(chat_id):
-            notice = texts.say("utter_telegram_privacy", language, "utter_disclaimer")
-            if notice:
-                await self._deliver_replies(
-                    context,
-                    chat_id,
-                    [{"text": notice, "buttons": texts.language_buttons(language)}],
-                    language,
-                )
+            notice = texts.say(texts.PRIVACY_NOTICE, language)
+            await self._deliver_replies(
+                context, chat_id, [{"text": notice, "buttons": texts.language_buttons(language)}], language
+            )
             await self._converse(context, chat_id, with_language_hint("/greet", hint), language)
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -185,13 +184,17 @@ class Relay:
         await self._command(update, context, "human")
 
     async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Rasa asks to confirm and erases what is stored; the relay forgets what it remembers of
+        the chat (its language) at once. Its own words fall back to the Telegram app's language."""
         await self._command(update, context, "forget")
+        if update.effective_chat is not None:
+            self.languages.forget(update.effective_chat.id)
 
     async def lang(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id, language = self._chat(update)
         if chat_id is None:
             return
-        prompt = texts.say("utter_ask_language", language) or texts.LANGUAGE_PROMPT_FALLBACK
+        prompt = texts.say(texts.LANGUAGE_PROMPT, language)
         async with self.locks.hold(chat_id):
             await self._deliver_replies(
                 context,
@@ -341,9 +344,9 @@ class Relay:
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, name: str, language: str, **values: object
     ) -> None:
         """One of the relay's own messages (a response of the assistant, in the chat's language)."""
-        text = texts.say(name, language, **values)
-        if text:
-            await self._deliver_replies(context, chat_id, [{"text": text}], language)
+        await self._deliver_replies(
+            context, chat_id, [{"text": texts.say(name, language, **values)}], language
+        )
 
     async def _converse(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, message: str, language: str
@@ -415,9 +418,17 @@ def webhook_secret(settings: Settings) -> str:
     return digest.hexdigest()[:48]
 
 
-def build_application(settings: Settings) -> tuple[Application, Relay]:
-    relay = Relay(settings)
-    application = (
+def build_application(
+    settings: Settings,
+    *,
+    relay: Relay | None = None,
+    requests: tuple[BaseRequest, BaseRequest] | None = None,
+) -> tuple[Application, Relay]:
+    """The application with the relay's handlers. `requests` (for Bot API calls, for getUpdates)
+    replace python-telegram-bot's own HTTP requests: the tests pass ones that never leave the
+    process."""
+    relay = relay or Relay(settings)
+    builder = (
         Application.builder()
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_url)
@@ -427,8 +438,10 @@ def build_application(settings: Settings) -> tuple[Application, Relay]:
         .job_queue(None)
         .post_init(relay.post_init)
         .post_shutdown(relay.post_shutdown)
-        .build()
     )
+    if requests is not None:
+        builder = builder.request(requests[0]).get_updates_request(requests[1])
+    application = builder.build()
     for name in ("start", "help", "lang", "human", "status", "forget"):
         application.add_handler(CommandHandler(name, getattr(relay, name), PRIVATE_OR_GROUP))
     application.add_handler(

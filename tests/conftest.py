@@ -116,9 +116,8 @@ def stack(trained_model: Path) -> Iterator[launcher.Stack]:
             logs / "rasa.log",
         )
         launcher.wait_rasa_ready(running.rasa_url, process=rasa)
-        if (Path(launcher.PROJECT_ROOT) / "safeshare" / "web" / "__main__.py").exists():
-            web = running.start("web", launcher.web_argv(ports), logs / "web.log")
-            launcher.wait_http(f"{running.web_url}/healthz", process=web)
+        web = running.start("web", launcher.web_argv(ports), logs / "web.log")
+        launcher.wait_http(f"{running.web_url}/healthz", process=web)
         os.environ["RASA_URL"] = running.rasa_url
         os.environ["SAFESHARE_PUBLIC_URL"] = running.web_url
         os.environ["SAFESHARE_WEB_PORT"] = str(ports.web)

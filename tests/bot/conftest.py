@@ -1,24 +1,15 @@
-"""Fixtures for the Telegram relay tests: the fake Bot API server, the relay as a subprocess."""
+"""Fixtures for `python -m bot` as a process (test_main.py): the fake Bot API server on loopback and\nthe relay as a subprocess."""
 
 from __future__ import annotations
 
 import itertools
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from safeshare import launcher
-from safeshare.settings import PROJECT_ROOT
-
-# `tests.fakes` must be importable, and `bot` must resolve to the package, not to this folder
-# (pytest puts tests/ on sys.path, where bot/ is a namespace-package candidate): the project root
-# on sys.path does both. (`pythonpath = ["."]` in pytest's configuration would do the same.)
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.append(str(PROJECT_ROOT))
-
-from tests.bot.relay_process import RunningRelay, start_relay, stop_relay  # noqa: E402
-from tests.fakes.telegram_api import FakeTelegramServer  # noqa: E402
+from tests.bot.relay_process import RunningRelay, start_relay, stop_relay
+from tests.fakes.telegram_api import FakeTelegramServer
 
 _chat_ids = itertools.count(710_001)
 

@@ -1,16 +1,12 @@
-"""Per-chat memory (language, ordering) and the log filter that keeps the token out of logs."""
+"""What the relay remembers per chat, in memory only (bot/memory.py): languages and ordering."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import pytest
 
-from bot.logs import MASK, TokenFilter, chat_key
 from bot.memory import ChatLanguages, ChatLocks, from_language_code
-from bot.relay import with_language_hint
-from safeshare.identity import sender_key
 
 
 @pytest.mark.parametrize(
@@ -74,39 +70,3 @@ async def test_chat_locks_keep_one_chats_messages_in_order() -> None:
     assert order.index("a1") < order.index("a2")
     assert order[0] == "b1"  # another chat is not held up
     assert locks._locks == {}  # noqa: SLF001 - released locks are dropped
-
-
-def test_language_hint_payload() -> None:
-    assert with_language_hint("/help", "zh") == '/help{"language":"zh"}'
-    assert with_language_hint("/help", None) == "/help"
-    assert with_language_hint('/set_language{"language_choice":"en"}', "zh") == (
-        '/set_language{"language_choice":"en"}'
-    )
-
-
-def test_token_filter_masks_the_token_in_messages_and_arguments(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    token = "123456:SECRET-TOKEN"
-    logger = logging.getLogger("test.bot.logs")
-    handler_filter = TokenFilter(token)
-    caplog.handler.addFilter(handler_filter)
-    try:
-        with caplog.at_level(logging.INFO, logger="test.bot.logs"):
-            logger.info("POST https://api.telegram.org/bot%s/getUpdates", token)
-            logger.info(f"url https://api.telegram.org/bot{token}/sendMessage")
-            try:
-                raise RuntimeError(f"failed at /bot{token}/x")
-            except RuntimeError:
-                logger.exception("request failed")
-    finally:
-        caplog.handler.removeFilter(handler_filter)
-    text = caplog.text
-    assert token not in text
-    assert text.count(MASK) == 2
-    assert "details hidden" in text
-
-
-def test_chat_key_is_pseudonymous_and_stable() -> None:
-    assert chat_key(42) == sender_key("telegram:42")[:12]
-    assert chat_key(42) != chat_key(43)
