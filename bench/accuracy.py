@@ -48,9 +48,9 @@ from safeshare.evaluation import REJECTIONS, Report, load_examples, load_styled,
 
 ROOT = benchlib.ROOT
 HOLDOUT_SETS = {"held-out": ROOT / "tests" / "nlu_holdout", "blind": ROOT / "tests" / "nlu_holdout_blind"}
-# Development sets written from the catalogue and the style guide alone (never trained on), scored
-# as a whole and by writing style. `--dev DIR` scores another folder of the same format (a fresh set).
-DEV_SETS = ROOT / "tests" / "nlu_dev"
+# Sets written from the catalogue and the style guide alone (never trained on), scored as a whole
+# and by writing style: "dev" was tuned against; "test" was written after the tuning.
+STYLED_SETS = {"dev": ROOT / "tests" / "nlu_dev", "test": ROOT / "tests" / "nlu_test"}
 LANGUAGES = ("en", "zh")
 EXPECTED_DEFAULT = [
     "WhitespaceTokenizer",
@@ -143,8 +143,8 @@ def default_training(args: argparse.Namespace, config: Path, work: Path) -> dict
     return training
 
 
-async def score_model(model: Path, focus: bool, dev: Path = DEV_SETS) -> dict[str, Report]:
-    """Every set, and each development set by style too (keys "dev en", "dev en / story", ...).
+async def score_model(model: Path, focus: bool) -> dict[str, Report]:
+    """Every set, and the styled sets by style too (keys "dev en", "test zh / story", ...).
 
     `focus` installs the project's message reading (safeshare.nlu.focus) as the server does; the
     default pipeline is scored as Rasa ships it.
@@ -174,34 +174,38 @@ async def score_model(model: Path, focus: bool, dev: Path = DEV_SETS) -> dict[st
                     parsed = await agent.parse_message(text)
                     predictions[text] = (parsed.get("intent") or {}).get("name") or "None"
             reports[f"{set_name} {language}"] = score(examples, predictions.__getitem__)
-    for language in LANGUAGES:
-        path = dev / f"{language}.yml"
-        if not path.exists():
-            continue
-        styled = load_styled(path)
-        predicted: dict[str, str] = {}
-        offered: dict[str, list[str]] = {}
-        for text, _label, _style in styled:
-            if text not in predicted:
-                parsed = await agent.parse_message(text)
-                predicted[text] = (parsed.get("intent") or {}).get("name") or "None"
-                # what the fallback's "did you mean" buttons would offer (actions/fallback.py)
-                offered[text] = [
-                    item["name"]
-                    for item in parsed.get("intent_ranking", [])
-                    if is_answer_topic(item.get("name"))
-                ][:3]
-        reports[f"dev {language}"] = score([(t, i) for t, i, _ in styled], predicted.__getitem__)
-        turned_away = [(t, i) for t, i, _ in styled if i != "out_of_scope" and predicted[t] in REJECTIONS]
-        recovered = sum(i in offered[t] for t, i in turned_away)
-        print(
-            f"dev {language}: of {len(turned_away)} in-scope messages turned away, "
-            f"{recovered} had the right topic among the three offered",
-            flush=True,
-        )
-        for style in sorted({style for _, _, style in styled}):
-            subset = [(t, i) for t, i, s in styled if s == style]
-            reports[f"dev {language} / {style}"] = score(subset, predicted.__getitem__)
+    for set_name, folder in STYLED_SETS.items():
+        for language in LANGUAGES:
+            path = folder / f"{language}.yml"
+            if path.exists():
+                reports.update(await _score_styled(agent, set_name, language, path))
+    return reports
+
+
+async def _score_styled(agent: Any, set_name: str, language: str, path: Path) -> dict[str, Report]:
+    reports: dict[str, Report] = {}
+    styled = load_styled(path)
+    predicted: dict[str, str] = {}
+    offered: dict[str, list[str]] = {}
+    for text, _label, _style in styled:
+        if text not in predicted:
+            parsed = await agent.parse_message(text)
+            predicted[text] = (parsed.get("intent") or {}).get("name") or "None"
+            # what the fallback's "did you mean" buttons would offer (actions/fallback.py)
+            offered[text] = [
+                item["name"] for item in parsed.get("intent_ranking", []) if is_answer_topic(item.get("name"))
+            ][:3]
+    reports[f"{set_name} {language}"] = score([(t, i) for t, i, _ in styled], predicted.__getitem__)
+    turned_away = [(t, i) for t, i, _ in styled if i != "out_of_scope" and predicted[t] in REJECTIONS]
+    recovered = sum(i in offered[t] for t, i in turned_away)
+    print(
+        f"{set_name} {language}: of {len(turned_away)} in-scope messages turned away, "
+        f"{recovered} had the right topic among the three offered",
+        flush=True,
+    )
+    for style in sorted({style for _, _, style in styled}):
+        subset = [(t, i) for t, i, s in styled if s == style]
+        reports[f"{set_name} {language} / {style}"] = score(subset, predicted.__getitem__)
     return reports
 
 
@@ -250,8 +254,9 @@ def main() -> int:
     parser.add_argument(
         "--no-focus", action="store_true", help="score without reading long messages by sentence"
     )
-    parser.add_argument("--dev", default=str(DEV_SETS), help="folder of development sets (en.yml, zh.yml)")
-    parser.add_argument("--errors", action="store_true", help="print every wrong prediction of the dev sets")
+    parser.add_argument(
+        "--errors", action="store_true", help="print every wrong prediction of the development (tuning) sets"
+    )
     parser.add_argument(
         "--only-train-default",
         action="store_true",
@@ -283,13 +288,10 @@ def main() -> int:
             trainings["ours"] = benchlib.train_nlu(ROOT / "config.yml", work / "ours", "ours", args.timeout)
 
         print("scoring the held-out and development sets in-process ...", flush=True)
-        dev = Path(args.dev)
         model = Path(args.model) if args.model else launcher.MODEL
-        reports = {"ours": asyncio.run(score_model(model, focus=not args.no_focus, dev=dev))}
+        reports = {"ours": asyncio.run(score_model(model, focus=not args.no_focus))}
         if not args.ours_only:
-            reports["default"] = asyncio.run(
-                score_model(Path(trainings["default"]["model"]), focus=False, dev=dev)
-            )
+            reports["default"] = asyncio.run(score_model(Path(trainings["default"]["model"]), focus=False))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -1,7 +1,8 @@
-"""No crisis is turned away: every message of the blind crisis sets (tests/nlu_crisis/, written from
-the style guide alone, never trained on) gets the report flow or a safety answer, 999 first, through
-the real server and model. The look-alikes that are not crises are only counted (over-triggering
-costs one safety line; it is reported, not failed)."""
+"""No crisis is turned away: every message of the crisis sets gets the report flow or a safety
+answer, 999 first, through the real server and model. Both sets were written from the style guide
+alone and are never trained on: tests/nlu_crisis/ was used to tune the crisis guard, so it is no
+longer blind; tests/nlu_crisis_test/ was written after that tuning. The look-alikes that are not
+crises are only counted (over-triggering costs one safety line; it is reported, not failed)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,11 @@ ROUTED = FITS_A_CRISIS | {REPORT_INTENT, SAFETY_INTENT}
 TURNED_AWAY = ("outside what I can help", "不在我可以協助", "didn't quite get", "不太明白")
 
 
-def _load(language: str) -> dict:
-    return yaml.safe_load((PROJECT_ROOT / "tests" / "nlu_crisis" / f"{language}.yml").read_text("utf-8"))
+SETS = [(folder, language) for folder in ("nlu_crisis", "nlu_crisis_test") for language in ("en", "zh")]
+
+
+def _load(folder: str, language: str) -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "tests" / folder / f"{language}.yml").read_text("utf-8"))
 
 
 def _intent(stack, sender: str) -> str:
@@ -34,9 +38,9 @@ def _intent(stack, sender: str) -> str:
     return response.json()["latest_message"]["intent"]["name"]
 
 
-@pytest.mark.parametrize("language", ["en", "zh"])
-def test_every_crisis_gets_safety_first(stack, language):
-    data = _load(language)
+@pytest.mark.parametrize(("folder", "language"), SETS)
+def test_every_crisis_gets_safety_first(stack, folder, language):
+    data = _load(folder, language)
     assert len(data["crisis"]) >= 40
     failures = []
     for item in data["crisis"]:
@@ -47,19 +51,20 @@ def test_every_crisis_gets_safety_first(stack, language):
         said = texts(replies)
         if "999" not in first or intent not in ROUTED or any(t in said for t in TURNED_AWAY):
             failures.append((item["signal"], item["style"], intent, item["text"][:80], first[:60]))
-    REPORTS.append(f"crisis {language}: {len(data['crisis']) - len(failures)}/{len(data['crisis'])} routed")
+    routed = len(data["crisis"]) - len(failures)
+    REPORTS.append(f"{folder} {language}: {routed}/{len(data['crisis'])} crises routed to safety first")
     assert failures == []
 
 
-@pytest.mark.parametrize("language", ["en", "zh"])
-def test_look_alikes_are_counted(stack, language):
-    data = _load(language)
+@pytest.mark.parametrize(("folder", "language"), SETS)
+def test_look_alikes_are_counted(stack, folder, language):
+    data = _load(folder, language)
     routed = 0
     for item in data["not_crisis"]:
         sender = f"lookalike-{uuid.uuid4().hex}"
         chat(stack, sender, item["text"])
         routed += _intent(stack, sender) in {REPORT_INTENT, SAFETY_INTENT}
     REPORTS.append(
-        f"crisis look-alikes {language}: {routed}/{len(data['not_crisis'])} sent to the report flow or safety"
+        f"{folder} {language} look-alikes: {routed}/{len(data['not_crisis'])} sent to the report flow or safety"
     )
     assert len(data["not_crisis"]) >= 10
