@@ -10,24 +10,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from safeshare import inquiries
 from safeshare.catalogue import is_answer_topic
 from safeshare.db.models import Inquiry
+from safeshare.domain import form_slots
 from safeshare.identity import sender_key
 from safeshare.language import effective
 
-FLOW_SLOTS = (
-    "affected",
-    "content_kind",
-    "platform",
-    "has_crisis_team",
-    "has_antibullying",
-    "has_parent_comms",
-    "has_staff_training",
-    "inquiry_question",
-    "contact_consent",
-    "contact",
-    "escalation_reason",
-    "case_summary",
-    "requested_slot",
-)
+# Slots the flows set themselves, beside what their forms ask for (domain.yml).
+FLOW_SET_SLOTS = ("escalation_reason", "case_summary")
+
+
+def flow_slots() -> tuple[str, ...]:
+    """What a flow leaves behind: its forms' slots, the slots it sets, the form's requested slot."""
+    return (*form_slots(), *FLOW_SET_SLOTS, "requested_slot")
 
 
 def language(tracker: Tracker) -> str:
@@ -124,7 +117,7 @@ def transcript(tracker: Tracker, turns: int = 12) -> list[dict[str, str]]:
 def reset_flow_events() -> list[dict[str, Any]]:
     from rasa_sdk.events import SlotSet
 
-    return [SlotSet(name, None) for name in FLOW_SLOTS]
+    return [SlotSet(name, None) for name in flow_slots()]
 
 
 def say_staff_answer(dispatcher: CollectingDispatcher, inquiry: Inquiry) -> bool:

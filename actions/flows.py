@@ -11,9 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
+from safeshare.domain import form_slots, slot_values  # (Rasa's `domain` argument is another thing)
 from safeshare.settings import get_settings
 
-PLATFORMS = ("facebook", "instagram", "threads", "whatsapp", "tiktok", "youtube", "snapchat", "x")
+# The platforms are the values of the `platform` slot (domain.yml): see platforms().
 UNDER_18 = {"child", "student"}
 NOW = {
     "sexual": "utter_report_now_sexual",
@@ -21,6 +22,23 @@ NOW = {
     "money": "utter_report_now_money",
 }
 PENDING = "report_pending"
+
+
+def platforms() -> tuple[str, ...]:
+    """Every platform the assistant knows (domain.yml, slot `platform`), without "other"."""
+    return tuple(value for value in slot_values("platform") if value != "other")
+
+
+def report_platforms() -> tuple[str, ...]:
+    """The platforms with report steps of their own (utter_report_platform_<platform>): all but
+    Douyin, which gets the general steps (utter_report_platform_other)."""
+    return tuple(platform for platform in platforms() if platform != "douyin")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PLATFORMS":  # `from actions.flows import PLATFORMS`: the report platforms
+        return report_platforms()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def report_steps(affected: str | None, content_kind: str | None, platform: str | None) -> list[str]:
@@ -33,7 +51,7 @@ def report_steps(affected: str | None, content_kind: str | None, platform: str |
     young = affected in UNDER_18
     groups = [
         NOW.get(str(content_kind), "utter_report_now_other"),
-        f"utter_report_platform_{platform if platform in PLATFORMS else 'other'}",
+        f"utter_report_platform_{platform if platform in report_platforms() else 'other'}",
     ]
     if content_kind == "sexual":
         # "Me" may be a teenager: the self-report names Take It Down (under 18) before StopNCII (18+)
@@ -94,7 +112,7 @@ class ActionReportDeepfakeSteps(Action):
 
 
 def privacy_steps(dispatcher: CollectingDispatcher, platform: str | None) -> None:
-    if platform in PLATFORMS or platform == "douyin":
+    if platform in platforms():
         dispatcher.utter_message(response=f"utter_privacy_{platform}")
     else:
         dispatcher.utter_message(response="utter_privacy_other")
@@ -165,10 +183,7 @@ class ActionSchoolPlan(Action):
             plan_url=url,
             json_message=None if common.channel(tracker) == "socketio" else document,
         )
-        return [
-            SlotSet(name, None)
-            for name in ("has_crisis_team", "has_antibullying", "has_parent_comms", "has_staff_training")
-        ]
+        return [SlotSet(name, None) for name in form_slots("school_plan_form")]
 
 
 class ActionResetFlow(Action):

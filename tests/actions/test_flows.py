@@ -2,6 +2,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from actions.common import reset_flow_events
 from actions.erasure import ActionForgetMyData
 from actions.feedback import ActionRecordFeedback
 from actions.flows import (
@@ -11,10 +12,11 @@ from actions.flows import (
     ActionResetFlow,
     ActionSchoolPlan,
     plan_url,
+    platforms,
     report_steps,
 )
 from actions.language import ActionSetLanguage
-from safeshare import identity
+from safeshare import domain, identity
 from safeshare.db import repository
 from safeshare.db.session import session_scope
 from tests.actions.conftest import action, make_tracker, responses, user
@@ -75,8 +77,26 @@ def test_every_report_step_exists_in_both_languages():
     names = set(all_responses())
     for affected in ("child", "self", "student", "other", None):
         for kind in ("sexual", "threat", "money", "other", None):
-            for platform in (*PLATFORMS, "other", None):
+            for platform in (*domain.slot_values("platform"), None):
                 assert set(report_steps(affected, kind, platform)) <= names
+
+
+def test_the_platforms_are_the_domains():
+    from safeshare.responses import all_responses
+
+    names = set(all_responses())
+    assert (*platforms(), "other") == domain.slot_values("platform")
+    assert set(PLATFORMS) < set(platforms())
+    for platform in platforms():
+        assert f"utter_privacy_{platform}" in names
+        assert (f"utter_report_platform_{platform}" in names) == (platform in PLATFORMS)
+
+
+def test_a_reset_clears_every_slot_a_flow_fills():
+    cleared = [event["name"] for event in reset_flow_events()]
+    assert set(domain.form_slots()) <= set(cleared)
+    assert set(cleared) - {"requested_slot"} <= set(domain.domain()["slots"])
+    assert len(cleared) == len(set(cleared))
 
 
 async def test_report_gives_the_first_group_and_keeps_the_rest(dispatcher):
