@@ -30,11 +30,7 @@ def cmd_run(_: argparse.Namespace) -> int:
     from safeshare.db.migrate import upgrade
 
     upgrade()
-    ports = launcher.Ports(
-        rasa=int(settings.rasa_url.rsplit(":", 1)[-1]),
-        actions=int(settings.action_endpoint_url.split(":")[-1].split("/")[0]),
-        web=settings.web_port,
-    )
+    ports = launcher.Ports.from_settings(settings)
     stack = launcher.Stack(ports, launcher.stack_env(ports, {"RASA_URL": settings.rasa_url}))
     logs = settings.var_dir / "log"
     logs.mkdir(parents=True, exist_ok=True)

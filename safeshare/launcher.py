@@ -19,10 +19,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
-from safeshare.settings import PROJECT_ROOT
+from safeshare.settings import PROJECT_ROOT, Settings
 
 MODEL = PROJECT_ROOT / "models" / "safeshare.tar.gz"
 FINGERPRINT = PROJECT_ROOT / "models" / "safeshare.fingerprint"
@@ -97,13 +98,27 @@ def ensure_trained(force: bool = False) -> bool:
 
 @dataclass
 class Ports:
-    rasa: int = 5005
-    actions: int = 5055
-    web: int = 8000
+    rasa: int
+    actions: int
+    web: int
 
     @classmethod
     def free(cls) -> Ports:
         return cls(rasa=free_port(), actions=free_port(), web=free_port())
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Ports:
+        """The ports the settings name (RASA_URL, ACTION_ENDPOINT_URL, SAFESHARE_WEB_PORT)."""
+        return cls(
+            rasa=_port(settings.rasa_url),
+            actions=_port(settings.action_endpoint_url),
+            web=settings.web_port,
+        )
+
+
+def _port(url: str) -> int:
+    parsed = urlsplit(url)
+    return parsed.port or (443 if parsed.scheme == "https" else 80)
 
 
 @dataclass

@@ -1,8 +1,11 @@
 """One settings object, read once from the environment.
 
-Every variable is listed, with a one-line comment, in `.env.example`; `tests/test_settings.py`
-checks that the two agree. Defaults are the embedded single-machine set-up (SQLite files under
-`var/`, an in-process lock store); the scaled set-up only changes environment variables.
+`DEFAULTS` names every variable SafeShare reads and its default: the embedded single-machine
+set-up (SQLite files under `var/`, an in-process lock store); the scaled set-up only changes
+environment variables. This module is the one home of those defaults: `.env.example` lists every
+variable with a one-line comment stating the same default, the launcher derives its ports from
+them, and docker-compose.yml leaves them to this module; tests/safeshare/test_settings.py checks
+all three.
 """
 
 from __future__ import annotations
@@ -16,13 +19,57 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _env(name: str, default: str) -> str:
+# Every variable read below, with its default when it is unset or empty. "" means none, or one
+# worked out in load_settings from other settings (said so in its comment).
+DEFAULTS: dict[str, str] = {
+    "SAFESHARE_VAR_DIR": "",  # <project>/var
+    "DATABASE_URL": "",  # SQLite file in the var dir
+    "TRACKER_DB_URL": "",  # SQLite file in the var dir
+    "REDIS_URL": "",
+    "SAFESHARE_SECRET_KEY": "",  # generated into the var dir
+    "RASA_URL": "http://127.0.0.1:5005",
+    "RASA_PUBLIC_URL": "",  # RASA_URL
+    "RASA_TOKEN": "",  # generated into the var dir
+    "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
+    "SAFESHARE_WEB_HOST": "127.0.0.1",
+    "SAFESHARE_WEB_PORT": "8000",
+    "SAFESHARE_PUBLIC_URL": "",  # http://127.0.0.1:<SAFESHARE_WEB_PORT>
+    "SAFESHARE_COOKIE_SECURE": "",  # on unless the public URL is local
+    "SAFESHARE_CONSOLE_IDLE_MINUTES": "30",
+    "SAFESHARE_TRUSTED_PROXIES": "0",
+    "TELEGRAM_BOT_TOKEN": "",
+    "TELEGRAM_API_URL": "https://api.telegram.org/bot",
+    "TELEGRAM_MODE": "polling",
+    "TELEGRAM_WEBHOOK_URL": "",
+    "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+    "TELEGRAM_WEBHOOK_PORT": "8443",
+    "SAFESHARE_RETENTION_DAYS": "180",
+    "SAFESHARE_STAFF_REPLY_DAYS": "2",
+    "SAFESHARE_STAFF_REPLY_DAYS_HIGH": "1",
+    "SAFESHARE_STAFF_REPLY_DAYS_URGENT": "0",
+    "SMTP_HOST": "",
+    "SMTP_PORT": "587",
+    "SMTP_SECURITY": "starttls",
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SAFESHARE_NOTIFY_EMAIL_FROM": "",
+    "SAFESHARE_NOTIFY_EMAIL_TO": "",
+    "SAFESHARE_NOTIFY_TELEGRAM_CHAT_ID": "",
+    "SAFESHARE_DIGEST_TIME": "09:00",
+    "SAFESHARE_NOTIFY_INTERVAL": "10",
+    "SAFESHARE_LOG_LEVEL": "INFO",
+}
+# The variables, for the `.env.example` agreement test and docker-compose.yml's.
+ENV_VARS = tuple(DEFAULTS)
+
+
+def _env(name: str) -> str:
     value = os.environ.get(name, "").strip()
-    return value or default
+    return value or DEFAULTS[name]
 
 
 def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name, "").strip().lower()
+    value = _env(name).lower()
     if not value:
         return default
     return value in {"1", "true", "yes", "on"}
@@ -99,96 +146,51 @@ class Settings:
 
 
 def load_settings() -> Settings:
-    var_dir = Path(_env("SAFESHARE_VAR_DIR", str(PROJECT_ROOT / "var"))).resolve()
-    database_url = _env("DATABASE_URL", f"sqlite:///{var_dir / 'safeshare.db'}")
-    web_port = int(_env("SAFESHARE_WEB_PORT", "8000"))
-    public_url = _env("SAFESHARE_PUBLIC_URL", f"http://127.0.0.1:{web_port}").rstrip("/")
+    var_dir = Path(_env("SAFESHARE_VAR_DIR") or str(PROJECT_ROOT / "var")).resolve()
+    web_port = int(_env("SAFESHARE_WEB_PORT"))
+    public_url = (_env("SAFESHARE_PUBLIC_URL") or f"http://127.0.0.1:{web_port}").rstrip("/")
     local = public_url.startswith(("http://127.0.0.1", "http://localhost"))
-    rasa_url = _env("RASA_URL", "http://127.0.0.1:5005").rstrip("/")
+    rasa_url = _env("RASA_URL").rstrip("/")
     return Settings(
         var_dir=var_dir,
-        database_url=database_url,
-        tracker_db_url=_env("TRACKER_DB_URL", f"sqlite:///{var_dir / 'tracker.db'}"),
-        redis_url=_env("REDIS_URL", ""),
-        secret_key=os.environ.get("SAFESHARE_SECRET_KEY", "").strip()
-        or _persistent_secret(var_dir, "secret_key"),
+        database_url=_env("DATABASE_URL") or f"sqlite:///{var_dir / 'safeshare.db'}",
+        tracker_db_url=_env("TRACKER_DB_URL") or f"sqlite:///{var_dir / 'tracker.db'}",
+        redis_url=_env("REDIS_URL"),
+        secret_key=_env("SAFESHARE_SECRET_KEY") or _persistent_secret(var_dir, "secret_key"),
         rasa_url=rasa_url,
-        rasa_public_url=_env("RASA_PUBLIC_URL", rasa_url).rstrip("/"),
-        rasa_token=os.environ.get("RASA_TOKEN", "").strip() or _persistent_secret(var_dir, "rasa_token"),
-        action_endpoint_url=_env("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook"),
-        web_host=_env("SAFESHARE_WEB_HOST", "127.0.0.1"),
+        rasa_public_url=(_env("RASA_PUBLIC_URL") or rasa_url).rstrip("/"),
+        rasa_token=_env("RASA_TOKEN") or _persistent_secret(var_dir, "rasa_token"),
+        action_endpoint_url=_env("ACTION_ENDPOINT_URL"),
+        web_host=_env("SAFESHARE_WEB_HOST"),
         web_port=web_port,
         public_url=public_url,
         cookie_secure=_env_bool("SAFESHARE_COOKIE_SECURE", not local),
-        console_idle_minutes=int(_env("SAFESHARE_CONSOLE_IDLE_MINUTES", "30")),
-        trusted_proxies=int(_env("SAFESHARE_TRUSTED_PROXIES", "0")),
-        telegram_bot_token=os.environ.get("TELEGRAM_BOT_TOKEN", "").strip(),
-        telegram_api_url=_env("TELEGRAM_API_URL", "https://api.telegram.org/bot").rstrip("/"),
-        telegram_mode=_env("TELEGRAM_MODE", "polling"),
-        telegram_webhook_url=_env("TELEGRAM_WEBHOOK_URL", ""),
-        telegram_webhook_listen=_env("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1"),
-        telegram_webhook_port=int(_env("TELEGRAM_WEBHOOK_PORT", "8443")),
-        retention_days=int(_env("SAFESHARE_RETENTION_DAYS", "180")),
-        staff_reply_days=int(_env("SAFESHARE_STAFF_REPLY_DAYS", "2")),
-        staff_reply_days_high=int(_env("SAFESHARE_STAFF_REPLY_DAYS_HIGH", "1")),
-        staff_reply_days_urgent=int(_env("SAFESHARE_STAFF_REPLY_DAYS_URGENT", "0")),
-        smtp_host=_env("SMTP_HOST", ""),
-        smtp_port=int(_env("SMTP_PORT", "587")),
-        smtp_security=_env("SMTP_SECURITY", "starttls").lower(),
-        smtp_username=_env("SMTP_USERNAME", ""),
-        smtp_password=os.environ.get("SMTP_PASSWORD", "").strip(),
-        notify_email_from=_env("SAFESHARE_NOTIFY_EMAIL_FROM", ""),
-        notify_email_to=tuple(
-            a.strip() for a in _env("SAFESHARE_NOTIFY_EMAIL_TO", "").split(",") if a.strip()
-        ),
-        notify_telegram_chat_id=_env("SAFESHARE_NOTIFY_TELEGRAM_CHAT_ID", ""),
-        digest_time=_env("SAFESHARE_DIGEST_TIME", "09:00").lower(),
-        notify_interval=float(_env("SAFESHARE_NOTIFY_INTERVAL", "10")),
-        log_level=_env("SAFESHARE_LOG_LEVEL", "INFO").upper(),
+        console_idle_minutes=int(_env("SAFESHARE_CONSOLE_IDLE_MINUTES")),
+        trusted_proxies=int(_env("SAFESHARE_TRUSTED_PROXIES")),
+        telegram_bot_token=_env("TELEGRAM_BOT_TOKEN"),
+        telegram_api_url=_env("TELEGRAM_API_URL").rstrip("/"),
+        telegram_mode=_env("TELEGRAM_MODE"),
+        telegram_webhook_url=_env("TELEGRAM_WEBHOOK_URL"),
+        telegram_webhook_listen=_env("TELEGRAM_WEBHOOK_LISTEN"),
+        telegram_webhook_port=int(_env("TELEGRAM_WEBHOOK_PORT")),
+        retention_days=int(_env("SAFESHARE_RETENTION_DAYS")),
+        staff_reply_days=int(_env("SAFESHARE_STAFF_REPLY_DAYS")),
+        staff_reply_days_high=int(_env("SAFESHARE_STAFF_REPLY_DAYS_HIGH")),
+        staff_reply_days_urgent=int(_env("SAFESHARE_STAFF_REPLY_DAYS_URGENT")),
+        smtp_host=_env("SMTP_HOST"),
+        smtp_port=int(_env("SMTP_PORT")),
+        smtp_security=_env("SMTP_SECURITY").lower(),
+        smtp_username=_env("SMTP_USERNAME"),
+        smtp_password=_env("SMTP_PASSWORD"),
+        notify_email_from=_env("SAFESHARE_NOTIFY_EMAIL_FROM"),
+        notify_email_to=tuple(a.strip() for a in _env("SAFESHARE_NOTIFY_EMAIL_TO").split(",") if a.strip()),
+        notify_telegram_chat_id=_env("SAFESHARE_NOTIFY_TELEGRAM_CHAT_ID"),
+        digest_time=_env("SAFESHARE_DIGEST_TIME").lower(),
+        notify_interval=float(_env("SAFESHARE_NOTIFY_INTERVAL")),
+        log_level=_env("SAFESHARE_LOG_LEVEL").upper(),
     )
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
-
-
-# Environment variables read above, for the `.env.example` agreement test.
-ENV_VARS = (
-    "SAFESHARE_VAR_DIR",
-    "DATABASE_URL",
-    "TRACKER_DB_URL",
-    "REDIS_URL",
-    "SAFESHARE_SECRET_KEY",
-    "RASA_URL",
-    "RASA_PUBLIC_URL",
-    "RASA_TOKEN",
-    "ACTION_ENDPOINT_URL",
-    "SAFESHARE_WEB_HOST",
-    "SAFESHARE_WEB_PORT",
-    "SAFESHARE_PUBLIC_URL",
-    "SAFESHARE_COOKIE_SECURE",
-    "SAFESHARE_CONSOLE_IDLE_MINUTES",
-    "SAFESHARE_TRUSTED_PROXIES",
-    "TELEGRAM_BOT_TOKEN",
-    "TELEGRAM_API_URL",
-    "TELEGRAM_MODE",
-    "TELEGRAM_WEBHOOK_URL",
-    "TELEGRAM_WEBHOOK_LISTEN",
-    "TELEGRAM_WEBHOOK_PORT",
-    "SAFESHARE_RETENTION_DAYS",
-    "SAFESHARE_STAFF_REPLY_DAYS",
-    "SAFESHARE_STAFF_REPLY_DAYS_HIGH",
-    "SAFESHARE_STAFF_REPLY_DAYS_URGENT",
-    "SMTP_HOST",
-    "SMTP_PORT",
-    "SMTP_SECURITY",
-    "SMTP_USERNAME",
-    "SMTP_PASSWORD",
-    "SAFESHARE_NOTIFY_EMAIL_FROM",
-    "SAFESHARE_NOTIFY_EMAIL_TO",
-    "SAFESHARE_NOTIFY_TELEGRAM_CHAT_ID",
-    "SAFESHARE_DIGEST_TIME",
-    "SAFESHARE_NOTIFY_INTERVAL",
-    "SAFESHARE_LOG_LEVEL",
-)
