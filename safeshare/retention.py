@@ -10,6 +10,7 @@ import time
 
 import sqlalchemy as sa
 
+from safeshare import tracker_events
 from safeshare.db.repository import purge_expired
 from safeshare.db.session import engine_for, session_scope
 from safeshare.settings import get_settings
@@ -19,9 +20,9 @@ def purge_conversations(tracker_db_url: str, days: int, now: float | None = None
     """Delete every event of conversations whose latest event is older than `days`."""
     cutoff = (now or time.time()) - days * 86400
     engine = engine_for(tracker_db_url)
-    if not sa.inspect(engine).has_table("events"):
+    if not sa.inspect(engine).has_table(tracker_events.NAME):
         return 0
-    events = sa.table("events", sa.column("sender_id"), sa.column("timestamp"))
+    events = tracker_events.events
     idle = (
         sa.select(events.c.sender_id)
         .group_by(events.c.sender_id)

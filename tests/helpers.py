@@ -26,3 +26,13 @@ def chat(stack: launcher.Stack, sender: str, text: str, metadata: dict | None = 
 
 def texts(replies: list[dict]) -> str:
     return "\n".join(str(r.get("text", "")) for r in replies)
+
+
+def rasa_events_table(sqlite_url: str) -> None:
+    """Rasa's own `events` table in a SQLite file, created by Rasa's SQLTrackerStore as the Rasa
+    server creates it (so a test's rows have Rasa's real columns)."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=sqlite_url.removeprefix("sqlite:///"))
+    store.engine.dispose()

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from bot.rasa_client import telegram_sender
 from bot.rendering import CHOSEN
-from safeshare import identity, launcher, responses
+from safeshare import identity, launcher, responses, tracker_events
 from safeshare.botapi import TEXT_LIMIT, telegram_length
 from safeshare.db import repository
 from safeshare.db.models import Inquiry
@@ -66,15 +66,13 @@ def press(relay: RunningRelay, chat_id: int, message: dict, title: str, **kwargs
 
 
 def tracker_rows(sender: str) -> list[tuple[str, str]]:
+    """(type_name, data) of every event Rasa stored for `sender`."""
+    events = tracker_events.events
     engine = sa.create_engine(get_settings().tracker_db_url, future=True)
     try:
         with engine.connect() as conn:
-            return [
-                tuple(row)
-                for row in conn.execute(
-                    sa.text("SELECT type_name, data FROM events WHERE sender_id = :s"), {"s": sender}
-                )
-            ]
+            query = sa.select(events.c.type_name, events.c.data).where(events.c.sender_id == sender)
+            return [tuple(row) for row in conn.execute(query)]
     finally:
         engine.dispose()
 

@@ -8,38 +8,24 @@ from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
+import safeshare.tracker_events
 from safeshare.db.models import Feedback, Inquiry
 from safeshare.settings import Settings
 from safeshare.web.console import charts, queries
 from tests.console.conftest import Console, make_inquiry, store
+from tests.helpers import rasa_events_table
 
 
 def tracker_events(url: str, intents: list[str], when: datetime) -> None:
-    """Rows shaped like Rasa's SQLTrackerStore `events` table."""
+    """A user message per intent in Rasa's `events` table, each followed by the bot's action."""
+    rasa_events_table(url)
+    events = safeshare.tracker_events.events
     engine = sa.create_engine(url, future=True)
     with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), "
-                "type_name VARCHAR(255), timestamp FLOAT, intent_name VARCHAR(255), "
-                "action_name VARCHAR(255), data TEXT)"
-            )
-        )
         for n, intent in enumerate(intents):
-            conn.execute(
-                sa.text(
-                    "INSERT INTO events (sender_id, type_name, timestamp, intent_name, data) "
-                    "VALUES (:s, 'user', :t, :i, '{}')"
-                ),
-                {"s": f"u{n}", "t": when.timestamp(), "i": intent},
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO events (sender_id, type_name, timestamp, action_name, data) "
-                    "VALUES (:s, 'action', :t, 'utter_x', '{}')"
-                ),
-                {"s": f"u{n}", "t": when.timestamp()},
-            )
+            row = {"sender_id": f"u{n}", "timestamp": when.timestamp(), "data": "{}"}
+            conn.execute(sa.insert(events).values(type_name="user", intent_name=intent, **row))
+            conn.execute(sa.insert(events).values(type_name="action", action_name="utter_x", **row))
     engine.dispose()
 
 

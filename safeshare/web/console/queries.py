@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, joinedload
 
-from safeshare import inquiries
+from safeshare import inquiries, tracker_events
 from safeshare.catalogue import is_answer_topic
 from safeshare.db.models import Feedback, Inquiry, NotificationStatus, StaffNotification
 from safeshare.db.repository import PRIORITY_RANK
@@ -250,13 +250,15 @@ def topic_usage(tracker_db_url: str, since: datetime, limit: int = 10) -> TopicU
     url = make_url(tracker_db_url)
     if url.drivername.startswith("sqlite") and (not url.database or not Path(url.database).exists()):
         return None
-    query = sa.text(
-        "SELECT intent_name, COUNT(*) FROM events "
-        "WHERE type_name = 'user' AND timestamp >= :since GROUP BY intent_name"
+    events = tracker_events.events
+    query = (
+        sa.select(events.c.intent_name, sa.func.count())
+        .where(events.c.type_name == "user", events.c.timestamp >= since.timestamp())
+        .group_by(events.c.intent_name)
     )
     try:
         with engine_for(tracker_db_url).connect() as conn:
-            rows = conn.execute(query, {"since": since.timestamp()}).all()
+            rows = conn.execute(query).all()
     except DBAPIError as error:
         logger.warning("tracker store not readable for the dashboard: %s", type(error).__name__)
         return None
