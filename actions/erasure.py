@@ -14,11 +14,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from actions import common
 from safeshare.db import repository, spool
 from safeshare.db.session import session_scope
+from safeshare.errors import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class ActionForgetMyData(Action):
         try:
             with session_scope() as session:
                 counts = repository.erase_sender(session, sender)
-        except (OperationalError, DBAPIError):
+        except StoreUnavailable:
             logger.error("erasure could not reach the inquiry database")
             dispatcher.utter_message(response="utter_error")
             return []

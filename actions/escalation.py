@@ -15,12 +15,12 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from actions import common
 from safeshare import identity, inquiries
 from safeshare.db import repository, spool
 from safeshare.db.session import session_scope
+from safeshare.errors import StoreUnavailable
 from safeshare.inquiries import EscalationReason, InquiryStatus, Triage
 from safeshare.redaction import redact
 from safeshare.settings import get_settings
@@ -213,7 +213,7 @@ class ActionCheckStatus(Action):
                         channel=inquiry.channel,
                     )
                 )
-        except (OperationalError, DBAPIError):
+        except StoreUnavailable:
             logger.warning("inquiry database unavailable for a status check")
             if not any(p.stem == reference for p in spool.pending()):
                 dispatcher.utter_message(response="utter_error")

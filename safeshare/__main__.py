@@ -21,6 +21,7 @@ import sys
 import time
 
 from safeshare import launcher
+from safeshare.errors import StoreUnavailable
 from safeshare.settings import Settings, get_settings
 
 
@@ -151,15 +152,13 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     print(f"staff notifications: {describe(settings)}", flush=True)
-    from sqlalchemy.exc import SQLAlchemyError
-
     while True:
         try:
             result = run_once(settings=settings)
-        except SQLAlchemyError as error:
+        except StoreUnavailable as error:
             if not args.loop:
                 raise
-            print(f"database unavailable ({type(error).__name__}); trying again", flush=True)
+            print(f"{error}; trying again", flush=True)
         else:
             print(f"alerts written {result.alerts}, sent {result.sent}, failed {result.failed}", flush=True)
             if not args.loop:

@@ -1,8 +1,8 @@
 """SafeShare's exceptions.
 
 SafeShareError
-├── StoreUnavailable      the inquiry database cannot be reached (the spool takes over)
-├── NotFound              no record with that reference or id
+├── StoreUnavailable      a database cannot be reached (raised by safeshare.db.session; for a new
+│                         inquiry or vote the spool takes over)
 ├── DeliveryError         a staff answer could not be delivered on its channel
 │   └── ChannelUnreachable    the channel's server (Telegram, Rasa) did not answer
 ├── NotificationError     a staff notification could not be sent (it is retried later)
@@ -19,10 +19,6 @@ class SafeShareError(Exception):
 
 
 class StoreUnavailable(SafeShareError):
-    pass
-
-
-class NotFound(SafeShareError):
     pass
 
 

@@ -1,4 +1,12 @@
-"""Engines and sessions, created lazily (nothing connects at import)."""
+"""Engines and sessions, created lazily (nothing connects at import), and the one boundary where
+"the database cannot be reached" becomes `StoreUnavailable`.
+
+SQLAlchemy reports an unreachable or vanished database as OperationalError, InterfaceError, a
+pool TimeoutError or an error that invalidated the connection; `session_scope` (and
+`store_errors`, for other uses of an engine) raise StoreUnavailable for those, so callers catch
+one exception of the project's own and never import `sqlalchemy.exc`. Other database errors (a
+constraint, a bad query) are bugs or races, not outages, and pass through unchanged.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +16,14 @@ from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy import exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from safeshare.errors import StoreUnavailable
 from safeshare.settings import get_settings
+
+UNREACHABLE = (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError, exc.TimeoutError)
 
 
 def create_engine(url: str) -> Engine:
@@ -51,15 +63,35 @@ def session_factory(engine: Engine | None = None) -> sessionmaker:
     return sessionmaker(bind=engine or default_engine(), future=True, expire_on_commit=False)
 
 
+def unreachable(error: BaseException) -> bool:
+    """The database could not be reached or went away (not: it refused what was asked)."""
+    return isinstance(error, UNREACHABLE) or (
+        isinstance(error, exc.DBAPIError) and bool(error.connection_invalidated)
+    )
+
+
+@contextmanager
+def store_errors(what: str = "the database") -> Iterator[None]:
+    """Raise StoreUnavailable for an unreachable database inside the block (see the docstring)."""
+    try:
+        yield
+    except exc.SQLAlchemyError as error:
+        if unreachable(error):
+            raise StoreUnavailable(f"{what} is unavailable ({type(error).__name__})") from error
+        raise
+
+
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """One short transaction: commit on success, roll back on error."""
-    session: Session = session_factory(engine)()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    """One short transaction: commit on success, roll back on error; StoreUnavailable when the
+    database cannot be reached."""
+    with store_errors():
+        session: Session = session_factory(engine)()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()

@@ -20,12 +20,12 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from safeshare.db.models import utcnow
 from safeshare.db.repository import NewInquiry, create_inquiry, record_feedback
 from safeshare.db.session import default_engine, session_scope
+from safeshare.errors import StoreUnavailable
 from safeshare.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -97,8 +97,8 @@ def submit_feedback(new: NewFeedback, engine: Engine | None = None) -> bool:
         with session_scope(engine or default_engine()) as session:
             _store_feedback(session, new, spooled=False)
         return True
-    except (OperationalError, DBAPIError) as error:
-        logger.warning("database unavailable (%s); spooling feedback", type(error).__name__)
+    except StoreUnavailable as error:
+        logger.warning("%s; spooling feedback", error)
         write_feedback_to_spool(new)
         return False
 
@@ -110,8 +110,8 @@ def submit_inquiry(new: NewInquiry, engine: Engine | None = None) -> bool:
         with session_scope(engine or default_engine()) as session:
             create_inquiry(session, new)
         return True
-    except (OperationalError, DBAPIError) as error:
-        logger.warning("inquiry database unavailable (%s); spooling %s", type(error).__name__, new.reference)
+    except StoreUnavailable as error:
+        logger.warning("%s; spooling %s", error, new.reference)
         write_to_spool(new)
         return False
 
@@ -156,7 +156,7 @@ def ensure_background_flush(interval: float = 30.0) -> None:
                 continue
             try:
                 flush()
-            except (OperationalError, DBAPIError):
+            except StoreUnavailable:
                 logger.info("inquiry database still unavailable; %d spooled", len(pending()))
 
     _flusher = threading.Thread(target=_loop, name="spool-flush", daemon=True)

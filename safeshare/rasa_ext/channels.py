@@ -35,8 +35,8 @@ from sanic import Blueprint
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from socketio import AsyncRedisManager
-from sqlalchemy.exc import SQLAlchemyError
 
+from safeshare.errors import StoreUnavailable
 from safeshare.identity import is_reference, sender_key
 from safeshare.settings import get_settings
 
@@ -141,7 +141,7 @@ class WidgetSocketIOInput(SocketIOInput):
                 return
             try:
                 seen = await asyncio.to_thread(confirm_staff_answer_seen, session_id, reference)
-            except SQLAlchemyError as error:
+            except StoreUnavailable as error:
                 # Not lost: the answer stays pending and is said again at the next session.
                 logger.warning("could not record that %s was shown: %s", reference, type(error).__name__)
                 return

@@ -16,14 +16,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, joinedload
 
 from safeshare import inquiries, tracker_events
 from safeshare.catalogue import is_answer_topic
 from safeshare.db.models import Feedback, Inquiry, NotificationStatus, StaffNotification
 from safeshare.db.repository import PRIORITY_RANK
-from safeshare.db.session import engine_for
+from safeshare.db.session import engine_for, store_errors
+from safeshare.errors import StoreUnavailable
 from safeshare.inquiries import PRIORITY_ORDER, InquiryStatus
 from safeshare.web.console.context import HKT, aware
 
@@ -256,11 +256,15 @@ def topic_usage(tracker_db_url: str, since: datetime, limit: int = 10) -> TopicU
         .where(events.c.type_name == "user", events.c.timestamp >= since.timestamp())
         .group_by(events.c.intent_name)
     )
+    engine = engine_for(tracker_db_url)
     try:
-        with engine_for(tracker_db_url).connect() as conn:
-            rows = conn.execute(query).all()
-    except DBAPIError as error:
-        logger.warning("tracker store not readable for the dashboard: %s", type(error).__name__)
+        with store_errors("the tracker store"):
+            if not sa.inspect(engine).has_table(tracker_events.NAME):
+                return None
+            with engine.connect() as conn:
+                rows = conn.execute(query).all()
+    except StoreUnavailable as error:
+        logger.warning("dashboard: %s", error)
         return None
     per_intent = {str(name): int(count) for name, count in rows if name}
     total = sum(int(count) for _, count in rows)
