@@ -1,4 +1,8 @@
-"""A new conversation session keeps the language and delivers staff answers that are waiting.
+"""A new conversation session keeps the language and says the staff answers that are waiting.
+
+Waiting answers are said here for the widget and for REST clients; Telegram answers are not: the
+staff console sends those to the user's chat itself through the Bot API (safeshare.delivery), and
+the Telegram relay only carries the conversation.
 
 Rasa runs this action by itself when a conversation (or a new session after an idle hour) starts,
 before it handles the message: then it says nothing of its own. A user who sends `/session_start`
@@ -13,12 +17,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from actions import common
 from safeshare import inquiries
 from safeshare.db import repository
 from safeshare.db.session import session_scope
+from safeshare.errors import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 CARRIED = ("language", "language_pref")
@@ -36,11 +40,11 @@ class ActionSessionStart(Action):
         try:
             with session_scope() as session:
                 for inquiry in repository.undelivered_answers(session, common.sender(tracker)):
-                    if inquiries.delivered_by_relay(inquiry.channel):
-                        continue  # sent to the Telegram chat from the console
+                    if inquiries.delivered_from_console(inquiry.channel):
+                        continue  # the console sent it to the Telegram chat (safeshare.delivery)
                     if common.say_staff_answer(dispatcher, inquiry):
                         repository.mark_delivered(session, inquiry)
-        except (OperationalError, DBAPIError):
+        except StoreUnavailable:
             logger.warning("could not check for waiting staff answers: database unavailable")
         if (tracker.latest_message or {}).get("intent", {}).get("name") == "session_start":
             dispatcher.utter_message(response="utter_greet")

@@ -201,7 +201,7 @@ def confirmed_by_widget(channel: str) -> bool:
     return channel == WIDGET
 
 
-def delivered_by_relay(channel: str) -> bool:
+def delivered_from_console(channel: str) -> bool:
     """Telegram answers go to the chat from the console (through the Bot API), not in a session."""
     return channel == TELEGRAM
 
