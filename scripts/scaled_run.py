@@ -32,12 +32,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from safeshare import launcher
+from safeshare.settings import PROJECT_ROOT, get_settings
 
-from safeshare import launcher  # noqa: E402
-from safeshare.settings import get_settings  # noqa: E402
+ROOT = PROJECT_ROOT
 
 NGINX_SNIPPETS = ROOT / "deploy" / "nginx"
 DEFAULT_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/safeshare_scaled"
@@ -100,7 +98,7 @@ class ScaledRun:
         public_port: int = 0,
         internal_port: int = 0,
         model: Path = launcher.MODEL,
-        web: bool | None = None,
+        web: bool = True,
     ) -> None:
         if replicas < 1:
             raise ValueError("at least one Rasa replica")
@@ -115,8 +113,6 @@ class ScaledRun:
         )
         self.public_port = public_port or launcher.free_port()
         self.internal_port = internal_port or launcher.free_port()
-        if web is None:
-            web = (ROOT / "safeshare" / "web" / "__main__.py").exists()
         self.with_web = web
         settings = get_settings()
         self.rasa_token = settings.rasa_token

@@ -6,7 +6,6 @@ blueprints and the security headers. Nothing connects to anything until a reques
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import datetime, timedelta
 
@@ -65,13 +64,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
+    from safeshare.web import public
     from safeshare.web.console import bp as console_bp
 
     app.register_blueprint(console_bp)
-    public = _public_blueprint()
-    if public is not None:
-        csrf.exempt(public)  # anonymous pages: no login cookie to protect
-        app.register_blueprint(public)
+    csrf.exempt(public.bp)  # anonymous pages: no login cookie to protect
+    app.register_blueprint(public.bp)
 
     app.teardown_appcontext(close_db)
     app.after_request(_security_headers)
@@ -94,17 +92,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         return redirect(url_for("static", filename="console/favicon.svg"))
 
     return app
-
-
-def _public_blueprint() -> object | None:
-    """The public pages, written separately; the console works with or without them."""
-    try:
-        module = importlib.import_module("safeshare.web.public")
-    except ModuleNotFoundError as error:
-        if error.name != "safeshare.web.public":
-            raise
-        return None
-    return getattr(module, "bp", None)
 
 
 def _security_headers(response: Response) -> Response:

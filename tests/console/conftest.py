@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,13 +15,9 @@ from flask.testing import FlaskClient
 from safeshare.db import repository
 from safeshare.db.session import engine_for, session_scope
 from safeshare.launcher import free_port
-from safeshare.settings import PROJECT_ROOT, Settings, get_settings
+from safeshare.settings import Settings, get_settings
 from safeshare.web import accounts
 from safeshare.web.app import create_app
-
-# `tests.fakes` importable, `bot` resolving to the package (see tests/bot/conftest.py).
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.append(str(PROJECT_ROOT))
 
 PASSWORD = "correct horse battery staple"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

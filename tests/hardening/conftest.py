@@ -8,18 +8,10 @@ replies, nothing echoed, processes alive, no PII stored), and sending 500+ messa
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from safeshare import launcher
-from safeshare.settings import PROJECT_ROOT
-
-# `tests.hardening` and `tests.fakes` must be importable (as in tests/bot/conftest.py).
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.append(str(PROJECT_ROOT))
-
-from tests.hardening import channels  # noqa: E402
+from tests.hardening import channels
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001

@@ -4,7 +4,6 @@ loopback, settings pointing at both, and inquiries written as the assistant writ
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -13,13 +12,9 @@ import pytest
 
 from safeshare.db import repository
 from safeshare.db.session import create_engine, session_scope
-from safeshare.settings import PROJECT_ROOT, Settings, get_settings
-
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.append(str(PROJECT_ROOT))
-
-from tests.fakes.smtp_server import SmtpInbox  # noqa: E402
-from tests.fakes.telegram_api import FakeTelegramServer  # noqa: E402
+from safeshare.settings import Settings, get_settings
+from tests.fakes.smtp_server import SmtpInbox
+from tests.fakes.telegram_api import FakeTelegramServer
 
 STAFF_CHAT = "-1001234567"
 # What a user might write: none of it may ever appear in a notification.
