@@ -49,7 +49,6 @@ shell: setup ## chat in the terminal (rasa shell with its own action server)
 	$(PY) -m safeshare shell
 
 test: setup system-deps train ## install everything, train if needed, run the whole test suite
-	$(PY) scripts/generate_rules.py --check
 	$(PY) -m pytest -q -rs
 
 test-unit: setup ## the fast tests only (no trained model, no browser)
