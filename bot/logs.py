@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from safeshare.identity import sender_key
+from bot.rasa_client import chat_pseudonym
 
 MASK = "<token>"
 
@@ -46,4 +46,4 @@ def configure(level: str, token: str) -> None:
 
 def chat_key(chat_id: int | str) -> str:
     """How a chat appears in logs: a short prefix of its pseudonymous key."""
-    return sender_key(f"telegram:{chat_id}")[:12]
+    return chat_pseudonym(chat_id)[:12]

@@ -21,9 +21,14 @@ logger = logging.getLogger(__name__)
 REST_PATH = "/webhooks/rest/webhook"
 
 
+def chat_pseudonym(chat_id: int | str) -> str:
+    """A chat's pseudonymous key (HMAC of the chat id with the project secret)."""
+    return sender_key(f"telegram:{chat_id}")
+
+
 def telegram_sender(chat_id: int | str) -> str:
     """Rasa's sender id for a chat: stable, and never the chat id itself."""
-    return "tg-" + sender_key(f"telegram:{chat_id}")
+    return "tg-" + chat_pseudonym(chat_id)
 
 
 def telegram_metadata(chat_id: int | str) -> dict[str, str]:

@@ -2,7 +2,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from actions.common import reset_flow_events
 from actions.erasure import ActionForgetMyData
 from actions.feedback import ActionRecordFeedback
 from actions.flows import (
@@ -90,13 +89,6 @@ def test_the_platforms_are_the_domains():
     for platform in platforms():
         assert f"utter_privacy_{platform}" in names
         assert (f"utter_report_platform_{platform}" in names) == (platform in PLATFORMS)
-
-
-def test_a_reset_clears_every_slot_a_flow_fills():
-    cleared = [event["name"] for event in reset_flow_events()]
-    assert set(domain.form_slots()) <= set(cleared)
-    assert set(cleared) - {"requested_slot"} <= set(domain.domain()["slots"])
-    assert len(cleared) == len(set(cleared))
 
 
 async def test_report_gives_the_first_group_and_keeps_the_rest(dispatcher):
