@@ -44,9 +44,14 @@ def split(work: Path, seed: int) -> tuple[Path, Path, Path]:
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     current = {}
     for component in config["pipeline"]:
-        if component["name"] == "FallbackClassifier":
-            current = {"threshold": component["threshold"], "ambiguity": component["ambiguity_threshold"]}
+        if component["name"].endswith("FallbackClassifier"):
+            current = {
+                "threshold": component["threshold"],
+                "thresholds": component.get("thresholds"),
+                "ambiguity": component["ambiguity_threshold"],
+            }
             component["threshold"] = 0.0
+            component["thresholds"] = {}
             component["ambiguity_threshold"] = 0.0
     config["policies"] = []
     config_path = work / "config.yml"
