@@ -76,6 +76,19 @@ def flow_rules() -> list[dict]:
             }
         )
     for form in [*FORMS, "escalation_form"]:
+        # self-harm or danger in the middle of any flow: safety first (safeshare/nlu/crisis.py)
+        rules.append(
+            {
+                "rule": f"crisis_safety while in {form}: safety first, then resume",
+                "condition": [{"active_loop": form}],
+                "steps": [
+                    {"intent": "crisis_safety"},
+                    {"action": "utter_crisis_safety"},
+                    {"action": form},
+                    {"active_loop": form},
+                ],
+            }
+        )
         rules.append(
             {
                 "rule": f"stop {form}",
