@@ -5,9 +5,11 @@ Runs after the intent classifier and before the fallback classifier. It adds one
 per signal (`safeshare.crisis`), which actions and staff triage read, and it changes the intent
 only where the classifier's choice would answer a person in crisis with something else:
 
-- self-harm or immediate danger: `crisis_safety` (999 first, then the report steps or staff);
+- self-harm: `crisis_safety` (999 first, then the report steps or staff); immediate danger too,
+  unless the classifier chose an answer that fits a crisis (a doxxing victim whose address was
+  posted gets the doxxing answer, which starts with 999);
 - images, threats or money demands: `report_deepfake`, unless the classifier already chose an
-  answer that fits a crisis (the law on intimate images, removing a child's content, a school's
+  answer that fits a crisis, one that starts with 999 (the law on intimate images, a school's
   response plan, doxxing, scams). Sexual words alone do not change an abstract question ("is
   making a fake nude illegal?") unless the classifier was unsure or turned the message away, or
   the message tells of something that happened.
@@ -57,7 +59,6 @@ FITS_A_CRISIS = frozenset(
     {
         REPORT_INTENT,
         "deepfake_intimate_images_law",
-        "remove_child_content",
         "school_response_plan",
         "doxxing_law",
         "deepfake_scam",
@@ -73,7 +74,9 @@ def decide(text: str, intent: str | None, confidence: float, unsure_below: float
     found = crisis.signals(text)
     if not crisis.is_crisis(found):
         return None
-    if found & {crisis.SELF_HARM, crisis.DANGER}:
+    if crisis.SELF_HARM in found:
+        return SAFETY_INTENT
+    if crisis.DANGER in found and intent not in FITS_A_CRISIS:
         return SAFETY_INTENT
     if intent in FITS_A_CRISIS:
         # the answer fits; only make sure an unsure one is not turned into "I didn't understand"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from safeshare.nlu.crisis import REPORT_INTENT, SAFETY_INTENT, decide
+from safeshare.nlu.crisis import FITS_A_CRISIS, REPORT_INTENT, SAFETY_INTENT, decide
 
 
 @pytest.mark.parametrize(
@@ -14,7 +14,9 @@ from safeshare.nlu.crisis import REPORT_INTENT, SAFETY_INTENT, decide
         ("they keep threatening to post it", "privacy_settings", 0.8, REPORT_INTENT),
         # self-harm or danger: the safety answer, even over a fitting topic
         ("since the fake went round she says she wants to die", REPORT_INTENT, 0.9, SAFETY_INTENT),
-        ("a stranger knows where my son lives", "doxxing_law", 0.7, SAFETY_INTENT),
+        ("a stranger knows where my son lives", "privacy_settings", 0.7, SAFETY_INTENT),
+        # a doxxing victim whose address was posted keeps the doxxing answer (999 first)
+        ("they posted our home address and said they will come", "doxxing_law", 0.7, None),
         # an abstract law question keeps its answer
         ("is making a fake nude illegal in hong kong", "deepfake_intimate_images_law", 0.9, None),
         ("could someone make nude fakes from my kids photos", "deepfake_child_risks", 0.8, None),
@@ -34,3 +36,11 @@ from safeshare.nlu.crisis import REPORT_INTENT, SAFETY_INTENT, decide
 )
 def test_decide(text, intent, confidence, expected):
     assert decide(text, intent, confidence, unsure_below=0.6) == expected
+
+
+@pytest.mark.parametrize("intent", sorted(FITS_A_CRISIS | {SAFETY_INTENT}))
+def test_every_answer_a_crisis_may_get_says_999_first(intent):
+    from safeshare.responses import variation
+
+    for language in ("en", "zh"):
+        assert "999" in variation(f"utter_{intent}", language)["text"].splitlines()[0], (intent, language)
