@@ -37,6 +37,7 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"n00ds?|nood(?:s|z)?|nudy",
         r"naked|nakid|undress(?:ed|ing)?|topless|(?:without|with no|no) (?:any |her |his |their )?cloth(?:es|ing)",
         r"nothing on|in (?:his|her|their|my) (?:underwear|bikini|bra)|rude (?:pics?|photos?|images?)|sexuali[sz]ed",
+        r"in the shower|showering|(?:photos?|pics?|videos?) of (?:him|her|me|them) in (?:the )?(?:shower|bath|bed)",
         r"porn\w*|p0rn|xxx|sex\w*|s3x\w*|seks|lewd",
         r"explicit|indecent|intimate (?:image|photo|pic|video|picture)s?|private (?:pic|photo|part)s?",
         r"upskirt|dick pics?|onlyfans|strip(?:ped|ping)?|r18|nsfw",
@@ -50,8 +51,12 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"send (?:it|them) to (?:my|her|his|all)|(?:says?|said) (?:she|he|they)(?:'ll| will) (?:post|send|share)",
         r"(?:money|pay|cash|\$ ?\d[\d,]*) (?:for|or) (?:my|her|his|the|their) (?:pics?|photos?|videos?|nudes?|clips?)",
         r"or (?:they|he|she)(?:'ll| will)? (?:send|post|share|leak)",
-        r"(?:he|she|they)(?:'ll|'s| will| would|'d| is going to| are going to| gonna)? ?(?:send|post|share|show|leak|spread|upload|release)\w* (?:the |my |our |her |his |their |all |those |these |some )?(?:\w+ )?(?:photos?|pics?|pictures?|images?|videos?|vids?|clips?|nudes?|everything)",
+        r"(?:he|she|they)(?:'ll|ll|'s| will| would|'d| is going to| are going to| gonna)? ?(?:send|post|share|show|leak|spread|upload|release)\w* (?:the |my |our |her |his |their |all |those |these |some )?(?:\w+ )?(?:photos?|pics?|pictures?|images?|videos?|vids?|clips?|nudes?|everything)",
         r"send (?:more|new|another) (?:pics?|photos?|videos?|nudes?)|unless (?:i|we|she|he) (?:send|meet|pay|reply|get back)",
+        r"(?:send|sends|sending) (?:him|her|them|me) (?:\w+ )?more (?:pics?|photos?|videos?|nudes?)",
+        r"if (?:i|we|she|he|you) (?:don'?t|dont|do not|doesn'?t|won'?t|refuse to) (?:reply|pay|send|answer|meet|do)",
+        r"keeps? (?:texting|messaging|dming|saying|telling) (?:\w+ ){0,3}(?:he|she|they) (?:still )?ha(?:s|ve)",
+        r"(?:someone|somebody) (?:posted|put|shared|uploaded) my (?:pics?|photos?|videos?)",
         r"(?:post|share|send|show)\w* (?:\w+ ){0,4}(?:to|in|on|with) (?:my|our|her|his|their|the whole) (?:parents|boss|school|class|family|friends|followers|company|colleagues|work)",
     ),
     MONEY: (
@@ -62,14 +67,15 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
     ),
     CHILD: (
         r"my (?:son|daughter|kid|kids|child|children|boy|girl|grandson|granddaughter|niece|nephew|stepson|stepdaughter)(?:s|'s|s')?",
-        r"\b(?:1[0-7]|[5-9]) ?(?:yo|y/o|yrs? old|years? old|year-old)\b",
+        r"\b(?:1[0-7]|[5-9])[- ]?(?:yo|y/o|yrs? old|years? old|year-old)\b|(?:in|at|from) (?:my|her|his|our|the) (?:class|school)",
         r"(?:p|primary ?)[1-6]\b|(?:f|s|form ?|secondary ?)[1-6]\b|\bk[1-3]\b",
         r"student|pupil|classmate|schoolgirl|schoolboy|minor|under ?(?:16|18)|teen\w*|kid\b|kids\b|child\b",
         r"class (?:group|chat)|school group",
     ),
     SELF_HARM: (
         r"kill (?:my|him|her)sel(?:f|ves)|su[i1]c[i1]d\w*|end (?:it all|my life|her life|his life)",
-        r"(?:want|wants|wanna|wanted) to (?:die|disappear|end it|not exist)",
+        r"(?:want|wants|wanna|wanted) to (?:die|disappear|end it|not exist)|wanna (?:die|dis+ap+e+ar|end it)|kms",
+        r"ending (?:it|it all|(?:her|his|my|their) li(?:fe|ves))|(?:not|hasn'?t|haven'?t) (?:gone|been) (?:back )?to school",
         r"(?:hurt|hurting|cut|cutting|harm|harming) (?:my|him|her)sel(?:f|ves)|self[- ]?harm\w*",
         r"(?:don'?t|do not|doesn'?t) (?:wanna|want to) be (?:alive|here)|better off without me",
         r"easier if i (?:wasn'?t|weren'?t|was not) here|(?:locked|locks) (?:her|him|them)sel(?:f|ves) in",
@@ -80,7 +86,7 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
     ),
     BULLYING: (
         r"(?:passed|passing|going|went|sent) (?:a)?round|all over (?:the|their|his|her) (?:group|chat|class|school)",
-        r"class (?:group|chat)|parents'? (?:group|chat)|(?:laughing|laughed|laugh) at (?:him|her|them)",
+        r"class (?:group|chat)|parents'? (?:\w+ )?(?:group|chat)|forward\w* (?:in|to|round|around)|(?:laughing|laughed|laugh) at (?:him|her|them)",
         r"mak(?:e|es|ing) fun of|ridicul\w*|mock(?:ed|ing)|bull(?:y|ied|ies|ying)|humiliat\w*|rude captions?",
         r"sending (?:it |them )?(?:a)?round|posted in (?:a|the|their) (?:\w+ )?group|class (?:whats\w*|wa|ig|telegram) group",
         r"(?:sharing|shared|posting|posted|circulating) (?:a |an |the )?(?:fake|edited|photoshopped|doctored) (?:pic|photo|image|video|clip)",
@@ -95,6 +101,8 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"(?:time|when) (?:he|she) (?:finishes|leaves|gets out)",
         r"now i know where|seen outside the (?:school|gate)|outside the (?:school|kindergarten) (?:gate )?watching",
         r"which bus|home ad+ress|see (?:u|you|ya) soon|(?:told|tell|tells) (?:her|him|me) (?:which|what|where)",
+        r"strangers? (?:outside|at|near|waiting|watching)|(?:he|she|they|someone)(?:'s|'re| is| are) downstairs",
+        r"wants? (?:me|her|him) to come (?:down|out)",
         r"waiting (?:for (?:her|him|me|them) )?outside",
         r"waiting (?:for (?:her|him|me|them) )?(?:at|by|near) (?:the |our |her |his |my )?(?:school|home|house|door|gate)",
         r"(?:come|coming|turn up|show up) (?:to|at) (?:our|my|her|his) (?:home|house|flat|school)",
@@ -140,6 +148,11 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "深偽色情",
         "裸聊",
         "冇着衫",
+        "親密片",
+        "親密照",
+        "親密相",
+        "私密片",
+        "沖涼",
         "底衫",
         "性意味",
         "着住底",
@@ -151,9 +164,12 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "揚言",
         "要放我",
         "唔[俾畀比給].{0,10}就",
-        "[唔5不冇].{0,12}就.{0,6}(?:post|放|send|share|傳|公開|發|俾.{0,6}睇)",
+        "[唔5不].{0,12}就.{0,6}(?:post|放|send|share|傳|公開|發|俾.{0,6}睇)",
         "話.{0,4}(?:會|要|就)(?:將|把)?.{0,6}(?:share|post|send|放|傳)(?:晒)?.{0,4}(?:相|片|影像)",
         "除非我",
+        "有人(?:放|post|share|上載)(?:咗|左)?我(?:啲|d)?(?:相|片)",
+        "話會散",
+        "散(?:晒)?(?:我|佢)(?:啲|d)?(?:相|片)",
         "俾(?:所有人|全校|全班|成班|全世界|我全家|佢全家).{0,3}睇",
         "全家都會見到",
         "傳俾我所有",
@@ -199,6 +215,12 @@ _CHINESE: dict[str, tuple[str, ...]] = {
     ),
     CHILD: (
         "我個仔",
+        "個仔",
+        "個女",
+        "班上",
+        "全班",
+        "全級",
+        "同班",
         "我個女",
         "我仔",
         "我女",
@@ -245,6 +267,9 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "不想活",
         "不想生存",
         "再生存",
+        "留喺呢個世界",
+        "離開呢個世界",
+        "冇面返學",
         "死咗會好",
         "死咗仲好",
         "不如死",
@@ -270,8 +295,9 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "傷害自己",
     ),
     BULLYING: (
-        "班群",
-        "班group",
+        "班群.{0,4}傳",
+        "傳.{0,8}班群",
+        "班group.{0,4}傳",
         "班級通訊群組",
         "群組度傳",
         "群組內流傳",
@@ -290,6 +316,10 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "攞.{0,8}去笑",
         "笑(?:佢|我個)",
         "傳假相",
+        "(?:share|post|send|放)(?:咗|左)?上?(?:班群|群組|班group)",
+        "笑緊(?:佢|我)",
+        "(?:改|p).{0,12}(?:放|share|post|傳).{0,14}群組",
+        "笑我",
         "傳晒",
     ),
     DANGER: (
@@ -309,8 +339,12 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "知佢讀邊",
         "知道佢讀邊",
         "提及其住址",
-        "屋企地址",
-        "住址",
+        "知道.{0,6}讀邊",
+        "幾點放學",
+        "搭巴士",
+        "行邊條路",
+        "校門.{0,3}等",
+        "門口.{0,3}等",
         "搭邊架",
         "幾點走",
         "大廈名",
@@ -350,11 +384,18 @@ def pattern(category: str) -> str:
     return "|".join([english, *(word.lower() for word in _CHINESE[category])])
 
 
+# "it's not sexual, just embarrassing" / 「唔係色情嘅」 says what the content is not.
+_NOT_SEXUAL = re.compile(
+    r"(?<![a-z])(?:not|isn'?t|wasn'?t|nothing|no) (?:sexual|porn\w*|nude|naked|explicit|indecent)(?![a-z])"
+    r"|(?:唔係|不是|並非|冇|沒有|無)(?:色情|裸|性|不雅)"
+)
+
+
 def signals(text: str) -> frozenset[str]:
     """The crisis categories a message shows (empty for almost every ordinary question)."""
     if not text:
         return frozenset()
-    lowered = text.lower()
+    lowered = _NOT_SEXUAL.sub(" ", text.lower())
     found = {category for category, pattern in _PATTERNS.items() if pattern.search(lowered)}
     for category, pattern in _CHINESE_PATTERNS.items():
         if category not in found and pattern.search(lowered):
