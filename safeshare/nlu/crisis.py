@@ -14,7 +14,8 @@ only where the classifier's choice would answer a person in crisis with somethin
   making a fake nude illegal?") unless the classifier was unsure or turned the message away, or
   the message tells of something that happened.
 
-Dialogue plumbing (yes/no, "stop", "more", language, status) is left alone. A bare answer
+Dialogue plumbing (yes/no, "stop", "more", language, status, asking for staff) is left alone,
+except for self-harm or danger, which come first whatever the message looked like. A bare answer
 (`inform`) is not: a crisis told in a few words ("ex threatening to post pics") often looks like
 one, and inside the report flow a report is read as the answer to its question anyway. A fitting
 answer that the classifier was unsure of keeps its intent, with the confidence that keeps it
@@ -69,19 +70,22 @@ MISSES = frozenset({"out_of_scope", "nlu_fallback"})
 
 def decide(text: str, intent: str | None, confidence: float, unsure_below: float) -> str | None:
     """The intent a crisis message should get instead of `intent`, or None to keep it."""
-    if intent in PLUMBING or (text or "").startswith("/"):
+    if (text or "").startswith("/") or intent == SAFETY_INTENT:
         return None
     found = crisis.signals(text)
     if not crisis.is_crisis(found):
         return None
+    # self-harm or danger comes first, whatever else the message looked like
     if crisis.SELF_HARM in found:
         return SAFETY_INTENT
     if crisis.DANGER in found and intent not in FITS_A_CRISIS:
         return SAFETY_INTENT
+    if intent in PLUMBING:
+        return None
     if intent in FITS_A_CRISIS:
         # the answer fits; only make sure an unsure one is not turned into "I didn't understand"
         return intent if confidence < unsure_below else None
-    strong = bool(found & {crisis.THREAT, crisis.MONEY})
+    strong = bool(found & {crisis.THREAT, crisis.MONEY, crisis.BULLYING})
     unsure = intent in MISSES or confidence < unsure_below
     if strong or unsure or crisis.happened(text):
         return REPORT_INTENT

@@ -68,3 +68,19 @@ def test_look_alikes_are_counted(stack, folder, language):
         f"{folder} {language} look-alikes: {routed}/{len(data['not_crisis'])} sent to the report flow or safety"
     )
     assert len(data["not_crisis"]) >= 10
+
+
+def test_danger_in_the_middle_of_the_report_flow_gets_safety_first_then_resumes(stack):
+    sender = f"crisis-flow-{uuid.uuid4().hex}"
+    chat(stack, sender, "/report_deepfake")
+    replies = chat(stack, sender, "he says he knows where we live and he is coming to our flat tonight")
+    said = texts(replies)
+    assert "999" in str(replies[0].get("text", "")), said
+    assert "2343 2255" in said  # the safety answer, not a form question alone
+    assert _intent(stack, sender) == SAFETY_INTENT
+    # the report flow is still waiting for its answer
+    token = get_settings().rasa_token
+    tracker = httpx.get(
+        f"{stack.rasa_url}/conversations/{sender}/tracker", params={"token": token}, timeout=30
+    ).json()
+    assert (tracker.get("active_loop") or {}).get("name") == "report_deepfake_form"
