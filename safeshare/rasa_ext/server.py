@@ -8,7 +8,9 @@ command line it installs what Rasa has no configuration hook for:
 - `remote_action`: a custom action that fails answers the user instead of going silent, and the
   action server's answers are checked without re-validating the schema every time;
 - `focus`: Rasa's message processor reads an unsure long message sentence by sentence, and a short
-  reply after a missed message together with that message (`safeshare.nlu.focus`).
+  reply after a missed message together with that message (`safeshare.nlu.focus`);
+- `tracker_store`: an action that reads the whole session gets it, although a turn loads only
+  its last turns (`safeshare.rasa_ext.tracker_store`).
 
 The launcher (`safeshare.launcher.rasa_command`), the tests, the benchmarks and the Docker image all
 start Rasa through this module; in-process users (bench/accuracy.py) call `install()`.
@@ -20,7 +22,7 @@ import sys
 from typing import Any
 
 from safeshare.nlu import focus
-from safeshare.rasa_ext import remote_action
+from safeshare.rasa_ext import remote_action, tracker_store
 
 _installed = False
 # Off only to score a pipeline as Rasa ships it (bench/accuracy.py's default pipeline).
@@ -65,6 +67,7 @@ def install() -> None:
     global _installed
     if not _installed:
         remote_action.install()
+        tracker_store.install()
         _install_focus()
         _installed = True
 
