@@ -10,7 +10,8 @@ command line it installs what Rasa has no configuration hook for:
 - `focus`: Rasa's message processor reads an unsure long message sentence by sentence, and a short
   reply after a missed message together with that message (`safeshare.nlu.focus`);
 - `tracker_store`: an action that reads the whole session gets it, although a turn loads only
-  its last turns (`safeshare.rasa_ext.tracker_store`).
+  its last turns (`safeshare.rasa_ext.tracker_store`);
+- `rule_policy`: the rule policy checks only the rules that can still match (the same result).
 
 The launcher (`safeshare.launcher.rasa_command`), the tests, the benchmarks and the Docker image all
 start Rasa through this module; in-process users (bench/accuracy.py) call `install()`.
@@ -22,7 +23,7 @@ import sys
 from typing import Any
 
 from safeshare.nlu import focus
-from safeshare.rasa_ext import remote_action, tracker_store
+from safeshare.rasa_ext import remote_action, rule_policy, tracker_store
 
 _installed = False
 # Off only to score a pipeline as Rasa ships it (bench/accuracy.py's default pipeline).
@@ -68,6 +69,7 @@ def install() -> None:
     if not _installed:
         remote_action.install()
         tracker_store.install()
+        rule_policy.install()
         _install_focus()
         _installed = True
 

@@ -1,0 +1,108 @@
+"""Rasa's rule policy, checking only the rules that can still match.
+
+To predict an action, `RulePolicy._get_possible_keys` filters its rule keys (471 in SafeShare: a
+rule per topic, per topic during each form, ...) once per state of the conversation, newest
+first: a rule is dropped if its state at that distance does not match the conversation's. Rasa
+runs the full check for every key against every state, although
+
+- against a state older than a rule's length (at most 7 states here) the check always keeps it;
+- a rule whose state at that distance names a previous action or an intent other than the
+  conversation's is always dropped (`RulePolicy._does_rule_match_state`).
+
+Here the keys are indexed once by the previous action and the intent of each of their states,
+so each distance checks only the rules that name the conversation's action and intent there (or
+none), and the loop stops at the longest rule still possible. The full check runs on what is
+left, so the same keys come out: tests/e2e/test_rule_policy.py compares both on every state of
+every conversation test story.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
+from rasa.shared.nlu.constants import ACTION_NAME, INTENT
+
+_original = RulePolicy._get_possible_keys
+_installed = False
+
+
+@dataclass
+class _Index:
+    """For one lookup table: each key's length, and per distance from the newest state the keys
+    naming a given previous action / intent there, and those naming none."""
+
+    lookup: dict[str, Any]
+    lengths: dict[str, int] = field(default_factory=dict)
+    by_action: list[dict[str, set[str]]] = field(default_factory=list)
+    any_action: list[set[str]] = field(default_factory=list)
+    by_intent: list[dict[str, set[str]]] = field(default_factory=list)
+    any_intent: list[set[str]] = field(default_factory=list)
+
+    def add(self, key: str, states: list[dict[str, Any]]) -> None:
+        self.lengths[key] = len(states)
+        for distance, state in enumerate(reversed(states)):
+            while len(self.by_action) <= distance:
+                self.by_action.append(defaultdict(set))
+                self.any_action.append(set())
+                self.by_intent.append(defaultdict(set))
+                self.any_intent.append(set())
+            action = _named(state, PREVIOUS_ACTION, ACTION_NAME)
+            (self.by_action[distance][action] if action else self.any_action[distance]).add(key)
+            # A rule state without a previous action matches a conversation state without one
+            # whatever the intent (`RulePolicy._is_rule_applicable`): never ruled out by intent.
+            intent = _named(state, USER, INTENT) if state.get(PREVIOUS_ACTION) else None
+            (self.by_intent[distance][intent] if intent else self.any_intent[distance]).add(key)
+
+    def reachable(self, distance: int, state: dict[str, Any]) -> set[str]:
+        """Keys whose state at `distance` may match `state` (the others cannot)."""
+        action = _named(state, PREVIOUS_ACTION, ACTION_NAME)
+        intent = _named(state, USER, INTENT)
+        actions = self.any_action[distance] | self.by_action[distance].get(action or "", set())
+        intents = self.any_intent[distance] | self.by_intent[distance].get(intent or "", set())
+        return actions & intents
+
+
+def _named(state: dict[str, Any], kind: str, attribute: str) -> str | None:
+    """The value a rule state requires (None: it requires none, or requires it unset)."""
+    value = (state.get(kind) or {}).get(attribute)
+    return value if isinstance(value, str) and value and value != SHOULD_NOT_BE_SET else None
+
+
+def _index(policy: RulePolicy, lookup: dict[str, Any]) -> _Index:
+    """Built once per lookup table (they do not change once the policy is loaded)."""
+    cache: dict[int, _Index] = policy.__dict__.setdefault("_safeshare_rule_index", {})
+    index = cache.get(id(lookup))
+    if index is None or index.lookup is not lookup or len(index.lengths) != len(lookup):
+        index = _Index(lookup)
+        for key in lookup:
+            index.add(key, policy._rule_key_to_state(key))
+        cache[id(lookup)] = index
+    return index
+
+
+def get_possible_keys(self: RulePolicy, lookup: dict[str, Any], states: list[dict[str, Any]]) -> set[str]:
+    """`RulePolicy._get_possible_keys`, without the checks whose answer is known."""
+    index = _index(self, lookup)
+    possible_keys = set(lookup.keys())
+    longest = max(index.lengths.values(), default=0)
+    for distance, state in enumerate(reversed(states)):
+        if distance >= longest:
+            break  # every key left is shorter than this: all are kept from here on
+        shorter = {key for key in possible_keys if index.lengths[key] <= distance}
+        candidates = (possible_keys - shorter) & index.reachable(distance, state)
+        kept = {key for key in candidates if self._is_rule_applicable(key, distance, state)}
+        possible_keys = shorter | kept
+        longest = max((index.lengths[key] for key in possible_keys), default=0)
+    return possible_keys
+
+
+def install() -> None:
+    """Replace `RulePolicy._get_possible_keys` once per process (idempotent)."""
+    global _installed
+    if not _installed:
+        RulePolicy._get_possible_keys = get_possible_keys  # type: ignore[method-assign]
+        _installed = True
