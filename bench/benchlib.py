@@ -312,6 +312,25 @@ def private_stack(
             shutil.rmtree(workdir, ignore_errors=True)
 
 
+def backend_for(
+    name: str, workdir: Path, cleanup: contextlib.ExitStack, postgres_admin_url: str, redis_url: str
+) -> Backend | str:
+    """The set-up called `name` (embedded, scaled, scaled-2), or why it cannot run here.
+
+    A scaled set-up gets a fresh PostgreSQL database, dropped when `cleanup` closes."""
+    if name == "embedded":
+        return sqlite_backend(workdir)
+    if name not in ("scaled", "scaled-2"):
+        raise SystemExit(f"unknown set-up {name!r} (embedded, scaled, scaled-2)")
+    why = postgres_reachable(postgres_admin_url) or redis_reachable(redis_url)
+    if why:
+        return why
+    url = cleanup.enter_context(postgres_database(postgres_admin_url))
+    replicas = 2 if name == "scaled-2" else 1
+    label = "PostgreSQL + Redis lock store" + (f", {replicas} Rasa replicas" if replicas > 1 else "")
+    return Backend(label, url, url, redis_url, replicas)
+
+
 def sqlite_backend(workdir: Path) -> Backend:
     var_dir = workdir / "var"
     return Backend(

@@ -315,24 +315,11 @@ def main() -> int:
                 workdir = Path(
                     cleanup.enter_context(tempfile.TemporaryDirectory(prefix=f"safeshare-bench-load-{name}-"))
                 )
-            if name == "embedded":
-                backend = benchlib.sqlite_backend(workdir)
-            elif name in ("scaled", "scaled-2"):
-                why = benchlib.postgres_reachable(args.postgres_admin_url) or benchlib.redis_reachable(
-                    args.redis_url
-                )
-                if why:
-                    print(f"\n== {name}: skipped ({why})", flush=True)
-                    results["skipped"][name] = why
-                    continue
-                url = cleanup.enter_context(benchlib.postgres_database(args.postgres_admin_url))
-                replicas = 2 if name == "scaled-2" else 1
-                label = "PostgreSQL + Redis lock store" + (
-                    f", {replicas} Rasa replicas" if replicas > 1 else ""
-                )
-                backend = benchlib.Backend(label, url, url, args.redis_url, replicas)
-            else:
-                raise SystemExit(f"unknown set-up {name!r} (embedded, scaled, scaled-2)")
+            backend = benchlib.backend_for(name, workdir, cleanup, args.postgres_admin_url, args.redis_url)
+            if isinstance(backend, str):
+                print(f"\n== {name}: skipped ({backend})", flush=True)
+                results["skipped"][name] = backend
+                continue
             setup = run_setup(name, backend, workdir, args, run_id)
             setup["verdict"] = verdict(setup)
             results["setups"][name] = setup
