@@ -6,8 +6,8 @@ per signal (`safeshare.crisis`), which actions and staff triage read, and it cha
 only where the classifier's choice would answer a person in crisis with something else:
 
 - self-harm: `crisis_safety` (999 first, then the report steps or staff); immediate danger too,
-  unless the classifier chose an answer that fits a crisis (a doxxing victim whose address was
-  posted gets the doxxing answer, which starts with 999);
+  unless the classifier chose the doxxing answer (a doxxing victim whose address was posted: that
+  answer starts with 999 and says how to get the post removed);
 - images, threats or money demands: `report_deepfake`, unless the classifier already chose an
   answer that fits a crisis, one that starts with 999 (the law on intimate images, a school's
   response plan, doxxing, scams). Sexual words alone do not change an abstract question ("is
@@ -38,6 +38,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from safeshare import crisis
 
 SAFETY_INTENT = "crisis_safety"
+DOXXING_INTENT = "doxxing_law"
 REPORT_INTENT = "report_deepfake"
 PLUMBING = frozenset(
     {
@@ -78,7 +79,7 @@ def decide(text: str, intent: str | None, confidence: float, unsure_below: float
     # self-harm or danger comes first, whatever else the message looked like
     if crisis.SELF_HARM in found:
         return SAFETY_INTENT
-    if crisis.DANGER in found and intent not in FITS_A_CRISIS:
+    if crisis.DANGER in found and intent != DOXXING_INTENT:
         return SAFETY_INTENT
     if intent in PLUMBING:
         return None

@@ -27,8 +27,8 @@ expect.set_options(timeout=15_000)
 
 AXE = PROJECT_ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOT = PROJECT_ROOT / "var" / "screenshots" / "widget.png"
-DEEPFAKE_EN = "A deepfake is fake content made with artificial intelligence (AI)"
-DEEPFAKE_ZH = "深偽（deepfake）是用人工智能（AI）製作的虛假內容"
+DEEPFAKE_EN = "A deepfake is fake content made with AI"
+DEEPFAKE_ZH = "深偽是用人工智能製作的虛假內容"
 
 FOCUSED = """() => {
   const host = document.querySelector('#safeshare-widget');
