@@ -108,7 +108,7 @@ def test_conversation_buttons_reload_language_and_staff_push(stack, web_url, new
     expect(page.locator(".ss-user").last).to_contain_text("what is a deepfake?")
     expect(bot_says(page, DEEPFAKE_EN)).to_be_visible()
     expect(bot_says(page, "face swap")).to_be_visible()
-    expect(bot_says(page, "• cyberbullying\n• scams")).to_have_count(1)  # line breaks kept
+    expect(bot_says(page, "most at risk.\nhttps://www.pcpd.org.hk/")).to_have_count(1)  # line breaks kept
     pcpd = page.locator('.ss-bot a[href="https://www.pcpd.org.hk/"]').first
     expect(pcpd).to_have_attribute("rel", "noopener noreferrer")
     expect(pcpd).to_have_attribute("target", "_blank")
