@@ -23,9 +23,13 @@ def fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPat
 
 
 def test_endpoints_name_store_types_only() -> None:
-    """Hosts, URLs and passwords in endpoints.yml would need a second file per set-up."""
+    """Hosts, URLs and passwords in endpoints.yml would need a second file per set-up: the stores
+    are named by type, with only settings that are the same everywhere (the tracker's window)."""
     endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-    assert endpoints["tracker_store"] == {"type": "safeshare.rasa_ext.tracker_store.PrivateSQLTrackerStore"}
+    assert endpoints["tracker_store"] == {
+        "type": "safeshare.rasa_ext.tracker_store.PrivateSQLTrackerStore",
+        "window_turns": 8,
+    }
     assert endpoints["lock_store"] == {"type": "safeshare.rasa_ext.lock_store.EnvLockStore"}
     assert endpoints["action_endpoint"] == {"url": "${ACTION_ENDPOINT_URL}"}
 
