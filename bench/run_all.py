@@ -4,15 +4,16 @@ are free again between them), and print one summary. What `make bench` runs.
 Order: training (a cold `rasa train`), accuracy (two NLU trainings, then scoring; the default
 pipeline's model is kept in bench/results/default-model/ and reused while its config and data are
 unchanged, since it takes 40-90 min), the fallback thresholds on a split of the training data,
-load (three set-ups, three levels each). Each has a time limit; a benchmark that fails or runs over is
-reported and the others still run. Results: bench/results/<name>.json and
-bench/results/summary.md.
+load (three set-ups, three levels each), one long conversation (the cost of a turn as it grows).
+Each has a time limit; a benchmark that fails or runs over is reported and the others still run.
+Results: bench/results/<name>.json and bench/results/summary.md.
 
 Usage:
-  python bench/run_all.py [--only training,accuracy,fallback_threshold,load] [--quick]
---quick: 10 s per load level; accuracy without timing our own training and with the default
-pipeline trained for 20 epochs instead of 100 (a smoke run: the published figures come from a
-full run on a quiet machine).
+  python bench/run_all.py [--only training,accuracy,fallback_threshold,load,long_conversation]
+                          [--quick]
+--quick: 10 s per load level, a conversation of 100 turns instead of 400; accuracy without timing
+our own training and with the default pipeline trained for 20 epochs instead of 100 (a smoke run:
+the published figures come from a full run on a quiet machine).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ BENCHMARKS = {
     "accuracy": ("accuracy.py", ["--skip-our-training", "--default-epochs", "20"], 7800),
     "fallback_threshold": ("fallback_threshold.py", [], 3000),
     "load": ("load.py", ["--duration", "10"], 1800),
+    "long_conversation": ("long_conversation.py", ["--turns", "100"], 1800),
 }
 
 

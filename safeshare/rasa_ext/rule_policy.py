@@ -1,11 +1,11 @@
 """Rasa's rule policy, checking only the rules that can still match.
 
-To predict an action, `RulePolicy._get_possible_keys` filters its rule keys (471 in SafeShare: a
+To predict an action, `RulePolicy._get_possible_keys` filters its rule keys (483 in SafeShare: a
 rule per topic, per topic during each form, ...) once per state of the conversation, newest
 first: a rule is dropped if its state at that distance does not match the conversation's. Rasa
 runs the full check for every key against every state, although
 
-- against a state older than a rule's length (at most 7 states here) the check always keeps it;
+- against a state older than a rule's length (at most 4 states here) the check always keeps it;
 - a rule whose state at that distance names a previous action or an intent other than the
   conversation's is always dropped (`RulePolicy._does_rule_match_state`).
 
@@ -13,7 +13,9 @@ Here the keys are indexed once by the previous action and the intent of each of 
 so each distance checks only the rules that name the conversation's action and intent there (or
 none), and the loop stops at the longest rule still possible. The full check runs on what is
 left, so the same keys come out: tests/e2e/test_rule_policy.py compares both on every state of
-every conversation test story.
+every conversation test story (5,848 matchings: 2.4 s with Rasa's loop, 0.3 s here). In the
+long-conversation benchmark, matching rule keys went from 13% of Rasa's CPU to under 0.1%
+(docs/benchmarks.md, section 6).
 """
 
 from __future__ import annotations
