@@ -161,6 +161,8 @@ class Backend:
     redis_url: str = ""
     # Rasa processes sharing the stores; more than one needs the Redis lock store.
     replicas: int = 1
+    # Sanic workers per Rasa process (Rasa's SANIC_WORKERS); more than one needs Redis too.
+    workers: int = 1
 
 
 def train_nlu(
@@ -288,7 +290,8 @@ def private_stack(
         },
     )
     env.pop("TELEGRAM_BOT_TOKEN", None)
-    if backend.replicas > 1 and not backend.redis_url:
+    env["SANIC_WORKERS"] = str(backend.workers)
+    if (backend.replicas > 1 or backend.workers > 1) and not backend.redis_url:
         raise ValueError("several Rasa replicas need the Redis lock store (redis_url)")
     upgrade(backend.database_url)
     stack = launcher.Stack(ports, env)
@@ -320,8 +323,14 @@ def backend_for(
     A scaled set-up gets a fresh PostgreSQL database, dropped when `cleanup` closes."""
     if name == "embedded":
         return sqlite_backend(workdir)
+    if name == "embedded-2w":
+        why = redis_reachable(redis_url)
+        if why:
+            return why
+        embedded = sqlite_backend(workdir)
+        return replace(embedded, name="SQLite, Redis lock store, 2 Sanic workers", redis_url=redis_url, workers=2)
     if name not in ("scaled", "scaled-2"):
-        raise SystemExit(f"unknown set-up {name!r} (embedded, scaled, scaled-2)")
+        raise SystemExit(f"unknown set-up {name!r} (embedded, embedded-2w, scaled, scaled-2)")
     why = postgres_reachable(postgres_admin_url) or redis_reachable(redis_url)
     if why:
         return why

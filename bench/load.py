@@ -13,7 +13,10 @@ temporary var/), once per set-up:
   (a spare Redis database, 14 by default), one Rasa;
 - scaled-2: the same with two Rasa processes, messages sent to them in turn (any replica may
   serve any conversation: that is what the shared tracker and lock stores are for). One Rasa
-  process handles messages on one event loop, so this is how a second core gets used.
+  process handles messages on one event loop, so this is how a second core gets used;
+- embedded-2w (not in the default list): SQLite as embedded, but one Rasa with two Sanic workers
+  (Rasa's SANIC_WORKERS) sharing its port, with the Redis lock store (--redis-url): what using
+  both cores on one machine without a proxy would give.
 The scaled set-ups are skipped, saying why, if PostgreSQL or Redis is unreachable.
 
 Reported per level: messages, errors (transport errors, timeouts, non-200), empty replies,
@@ -22,7 +25,8 @@ Targets (2 cores): p95 <= 150 ms at 20 users, >= 40 messages/s, no errors.
 
 Usage:
   python bench/load.py [--levels 1,20,100] [--duration 30] [--think 0.5] [--max-messages N]
-                       [--setups embedded,scaled,scaled-2] [--postgres-admin-url URL] [--redis-url URL]
+                       [--setups embedded,scaled,scaled-2,embedded-2w] [--postgres-admin-url URL]
+                       [--redis-url URL]
                        [--keep-logs DIR]
 Writes bench/results/load.json. Loopback traffic only.
 """
