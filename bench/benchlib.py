@@ -328,7 +328,9 @@ def backend_for(
         if why:
             return why
         embedded = sqlite_backend(workdir)
-        return replace(embedded, name="SQLite, Redis lock store, 2 Sanic workers", redis_url=redis_url, workers=2)
+        return replace(
+            embedded, name="SQLite, Redis lock store, 2 Sanic workers", redis_url=redis_url, workers=2
+        )
     if name not in ("scaled", "scaled-2"):
         raise SystemExit(f"unknown set-up {name!r} (embedded, embedded-2w, scaled, scaled-2)")
     why = postgres_reachable(postgres_admin_url) or redis_reachable(redis_url)
