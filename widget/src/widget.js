@@ -115,7 +115,8 @@
   };
 
   var FEEDBACK_LABELS = { "\uD83D\uDC4D": "helpful", "\uD83D\uDC4E": "notHelpful" };
-  var CJK = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
+  // Chinese characters, as safeshare/text.py defines them (Extension B and up need the u flag).
+  var CJK = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{2ffff}]/u;
   var URL_RE = /\bhttps?:\/\/[^\s<>"'\u3000-\u303f\uff08\uff09\uff0c]+/g;
   var TRAILING = /[.,;:!?)\]\u3002\uff0c\u3001\uff09\u300d]+$/;
   // An inquiry reference, exactly as safeshare/identity.py writes it (a test compares the two).
