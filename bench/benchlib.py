@@ -389,3 +389,13 @@ def run_timed(
             raise
     wall = time.monotonic() - started
     return {"seconds": round(wall, 1), "peak_rss_mib": mib(peak), "returncode": process.returncode}
+
+
+def workdir_for(name: str, keep_logs: str | None, cleanup: Any, prefix: str) -> Path:
+    """A set-up's working folder: under --keep-logs DIR if given, else a temporary one removed by
+    `cleanup` (an ExitStack)."""
+    if keep_logs:
+        workdir = Path(keep_logs) / name
+        workdir.mkdir(parents=True, exist_ok=True)
+        return workdir
+    return Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix=f"{prefix}-{name}-")))

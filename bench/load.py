@@ -37,7 +37,6 @@ import argparse
 import asyncio
 import random
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -312,13 +311,7 @@ def main() -> int:
     }
     for name in args.setups:
         with ExitStack() as cleanup:
-            if args.keep_logs:
-                workdir = Path(args.keep_logs) / name
-                workdir.mkdir(parents=True, exist_ok=True)
-            else:
-                workdir = Path(
-                    cleanup.enter_context(tempfile.TemporaryDirectory(prefix=f"safeshare-bench-load-{name}-"))
-                )
+            workdir = benchlib.workdir_for(name, args.keep_logs, cleanup, "safeshare-bench-load")
             backend = benchlib.backend_for(name, workdir, cleanup, args.postgres_admin_url, args.redis_url)
             if isinstance(backend, str):
                 print(f"\n== {name}: skipped ({backend})", flush=True)

@@ -44,7 +44,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -275,13 +274,7 @@ def main() -> int:
     }
     for name in args.setups:
         with ExitStack() as cleanup:
-            if args.keep_logs:
-                workdir = Path(args.keep_logs) / name
-                workdir.mkdir(parents=True, exist_ok=True)
-            else:
-                workdir = Path(
-                    cleanup.enter_context(tempfile.TemporaryDirectory(prefix=f"safeshare-bench-long-{name}-"))
-                )
+            workdir = benchlib.workdir_for(name, args.keep_logs, cleanup, "safeshare-bench-long")
             backend = benchlib.backend_for(name, workdir, cleanup, args.postgres_admin_url, args.redis_url)
             if isinstance(backend, str):
                 print(f"\n== {name}: skipped ({backend})", flush=True)
