@@ -5,9 +5,10 @@ extensions installed, as the server runs them) and counts those whose intent is 
 with 999 (`safeshare.nlu.crisis`): the report flow, the safety answer, or an answer that fits a
 crisis. Look-alikes sent to the report flow or safety are counted too (over-triggering).
 
-- tests/nlu_crisis/, tests/nlu_crisis_test/: tuned against; CI requires 100% of them
-  (tests/e2e/test_crisis_routing.py, through the server);
-- tests/nlu_crisis_final/: written after all tuning, measured here only.
+- tests/nlu_crisis/, tests/nlu_crisis_test/, tests/nlu_crisis_final/: tuned against (the last one
+  after it had been measured blind); CI requires 100% of them (tests/e2e/test_crisis_routing.py,
+  through the server);
+- tests/nlu_crisis_final2/: written after all tuning, measured here only.
 
 Usage: python bench/crisis.py [--model PATH] [--misses]
 Writes bench/results/crisis.json.
@@ -27,7 +28,8 @@ import benchlib
 import yaml
 
 ROOT = benchlib.ROOT
-SETS = ("nlu_crisis", "nlu_crisis_test", "nlu_crisis_final")
+SETS = ("nlu_crisis", "nlu_crisis_test", "nlu_crisis_final", "nlu_crisis_final2")
+UNTOUCHED = "nlu_crisis_final2"
 
 
 async def measure(model: Path, show_misses: bool) -> dict[str, dict[str, int]]:
@@ -54,7 +56,7 @@ async def measure(model: Path, show_misses: bool) -> dict[str, dict[str, int]]:
             for item in data["crisis"]:
                 intent = (await agent.parse_message(item["text"]))["intent"]["name"]
                 routed += intent in routed_to
-                if intent not in routed_to and show_misses and folder != "nlu_crisis_final":
+                if intent not in routed_to and show_misses and folder != UNTOUCHED:
                     print(f"  miss [{folder} {language}] {item['signal']} -> {intent}: {item['text'][:100]}")
             alike = 0
             for item in data.get("not_crisis", []):
@@ -78,7 +80,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="score this model instead of models/safeshare.tar.gz")
     parser.add_argument(
-        "--misses", action="store_true", help="print the tuned sets' misses (never the final set's)"
+        "--misses", action="store_true", help="print the tuned sets' misses (never the untouched set's)"
     )
     args = parser.parse_args()
     from safeshare import launcher
