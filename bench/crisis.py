@@ -28,8 +28,8 @@ import benchlib
 import yaml
 
 ROOT = benchlib.ROOT
-SETS = ("nlu_crisis", "nlu_crisis_test", "nlu_crisis_final", "nlu_crisis_final2")
-UNTOUCHED = "nlu_crisis_final2"
+SETS = ("nlu_crisis", "nlu_crisis_test", "nlu_crisis_final", "nlu_crisis_final2", "nlu_crisis_final3")
+UNTOUCHED = "nlu_crisis_final3"
 
 
 async def measure(model: Path, show_misses: bool) -> dict[str, dict[str, int]]:

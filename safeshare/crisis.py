@@ -42,6 +42,9 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"explicit|indecent|intimate (?:image|photo|pic|video|picture)s?|private (?:pic|photo|part)s?",
         r"upskirt|dick pics?|onlyfans|strip(?:ped|ping)?|r18|nsfw",
         r"x[- ]?rated|sext\w*|revenge porn",
+        r"nakd|nakid|naket|nekkid|bikini (?:pics?|photos?|pictures?)|underwear (?:pics?|photos?|pictures?)",
+        r"adult (?:site|website|video|forum)s?|(?:filmed|recorded|taped) (?:us|me|her|him|them) without|hidden cam(?:era)?s?|secretly (?:filmed|recorded)",
+        r"private (?:videos?|vids?|clips?) of (?:us|me|her|him|them)|(?:recording|recorded|video) of (?:me|her|him|us) on (?:web)?cam",
     ),
     THREAT: (
         r"threat\w*|thret\w*|blackma\w*|black mail\w*|extort\w*|sextort\w*",
@@ -58,12 +61,20 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"keeps? (?:texting|messaging|dming|saying|telling) (?:\w+ ){0,3}(?:he|she|they) (?:still )?ha(?:s|ve)",
         r"(?:someone|somebody) (?:posted|put|shared|uploaded) my (?:pics?|photos?|videos?)",
         r"(?:post|share|send|show)\w* (?:\w+ ){0,4}(?:to|in|on|with) (?:my|our|her|his|their|the whole) (?:parents|boss|school|class|family|friends|followers|company|colleagues|work)",
+        r"or (?:they|he|she)(?:'ll| will)? (?:send|post|share|leak|upload|show)\w*",
+        r"or (?:my|her|his|the|our|their) (?:\w+ ){0,2}(?:vids?|videos?|pics?|photos?|pictures?|nudes?|clips?|images?) (?:go|goes|will|gets?|ends? up)",
+        r"unless (?:i|we|she|he|you) (?:do|does) (?:what|as)|(?:make|making) (?:them|it|those|these) public",
+        r"(?:will|gonna|going to|'ll|ll|threaten\w* to) (?:drop|publish|release|dox+|put (?:it|them|those|these) (?:on|in|up))\w*",
+        r"(?:wants?|demands?|demanding|asking for|asks for) more (?:pics?|photos?|pictures?|videos?|vids?|nudes?)",
+        r"pay (?:him|her|them|up) (?:to|so (?:he|she|they)(?:'ll| will)?) (?:delete|remove|take down|not post|not send)",
+        r"起底 (?:me|her|him|us|my)",
     ),
     MONEY: (
         r"ransom|bitcoin|btc|crypto|usdt|gift ?cards?|wire (?:money|transfer)",
         r"pay (?:him|her|them|up|\$|hk\$|\d)|(?:asks?|asking|demand\w*|wants?) (?:me |us )?(?:for )?(?:money|cash|payment|\$|hk\$)",
         r"(?:hk)?\$ ?\d[\d,]*|\d[\d,]* ?(?:hkd|dollars|bucks)",
         r"transfer (?:money|\d)|send (?:him|her|them) money|fps|payme",
+        r"bitco\w*|usd|\d[\d,]* ?usd",
     ),
     CHILD: (
         r"my (?:son|daughter|kid|kids|child|children|boy|girl|grandson|granddaughter|niece|nephew|stepson|stepdaughter)(?:s|'s|s')?",
@@ -71,6 +82,8 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"(?:p|primary ?)[1-6]\b|(?:f|s|form ?|secondary ?)[1-6]\b|\bk[1-3]\b",
         r"student|pupil|classmate|schoolgirl|schoolboy|minor|under ?(?:16|18)|teen\w*|kid\b|kids\b|child\b",
         r"class (?:group|chat)|school group",
+        r"(?:at|in) school|my year\b|(?:i'?m|im|i am|(?:she|he)(?:'s|s| is)) (?:1[0-7]|[5-9])\b",
+        r"(?:bro|brother|sis|sister|son|daughter|kid|child|girl|boy) is (?:1[0-7]|[5-9])\b|li?l (?:bro|sis)|little (?:brother|sister)",
     ),
     SELF_HARM: (
         r"kill (?:my|him|her)sel(?:f|ves)|su[i1]c[i1]d\w*|end (?:it all|my life|her life|his life)",
@@ -83,6 +96,11 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"(?:no|any) (?:point|reason) (?:in )?(?:living|to live|going on)|don'?t want to (?:live|be alive)",
         r"(?:can'?t|cannot|won'?t|refus\w+ to) (?:go|face going) (?:back )?to school",
         r"jump (?:off|from)|not safe (?:with|around) (?:my|him|her)self|overdose",
+        r"(?:no longer|doesn'?t|don'?t|does not|do not) (?:wish|wishes|want|wants) to live",
+        r"(?:don'?t|do not|can'?t|cannot) see the point (?:of|in) (?:anything|living|life|going on|it all)|see the point (?:of anything )?any ?more",
+        r"what'?s the point (?:of|in) (?:anything|living|life|going on)|cuts on (?:her|his|my) (?:arms?|wrists?|legs?)",
+        r"can'?t go on|cant go on|(?:want|wants|wanna) (?:it all|everything|it) to (?:stop|end) forever|stop forever",
+        r"(?:gave|giving|gives) away (?:her|his|my) (?:favou?rite|things|stuff|belongings)|(?:won'?t|refuses? to) (?:open|come out of) (?:her|his|the) (?:door|room)",
     ),
     BULLYING: (
         r"(?:passed|passing|going|went|sent) (?:a)?round|all over (?:the|their|his|her) (?:group|chat|class|school)",
@@ -91,13 +109,21 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"sending (?:it |them )?(?:a)?round|posted in (?:a|the|their) (?:\w+ )?group|class (?:whats\w*|wa|ig|telegram) group",
         r"(?:sharing|shared|posting|posted|circulating) (?:a |an |the )?(?:fake|edited|photoshopped|doctored) (?:pic|photo|image|video|clip)",
         r"everyone (?:at|in) (?:school|class) (?:has )?(?:seen|saw)",
+        r"all over (?:the|their|his|her|our|my) (?:\w+ ){1,2}(?:group|chat|class|school)|on (?:every|evry)\w*'?s? phones?",
+        r"memes? (?:of|about) (?:her|him|me|my|our)|made memes|the whole (?:school|class|year) (?:has|have|saw|seen)",
+        r"posts? (?:a |an |the )?(?:fake|edited|photoshopped|doctored) (?:pics?|photos?|images?|videos?|clips?)|insult\w*",
+        r"keeps? sending (?:it|them) (?:back|around|to)|laughing (?:emojis?|faces)",
+        r"(?:face|head) (?:on|onto) (?:a |an |the )?(?:\w+(?:'s)? )?(?:pig|dog|monkey|animal|body|meme)",
+        r"made (?:a |an )?(?:vid|video|clip|deepfake) (?:w|with|of) (?:his|her|my) face|(?:sayin|saying) (?:\w+ )?(?:gross|rude|nasty|dirty|horrible|disgusting|sick) (?:stuff|things)",
+        r"won'?t talk to (?:anyone|any1|anybody|us|me)|wont talk to",
     ),
     DANGER: (
         r"knows? where (?:we|i|she|he|they|my \w+) (?:live|lives|stay|stays|study|studies|go(?:es)? to school)",
         r"follow(?:ed|ing|s)? (?:me|her|him|us|them|my \w+)(?!.{0,25}(?:on|account|ig|insta\w*|tiktok|facebook|fb|threads|snap\w*|youtube|x)(?![a-z]))",
         r"stalk\w*|loiter\w*|hanging around (?:the|our|her|his) (?:school|building|home)|watching the (?:children|kids)",
         r"(?:knows?|found out) which (?:school|building|\S*學校)|come and (?:find|get) (?:her|him|you|them|me)",
-        r"(?:our|my|her|his) (?:home )?address|(?:our|my|her|his) (?:building|estate)(?:'s)? (?:name|entrance|gate|lobby)",
+        r"(?:knows?|found|post|posts|posting|posted|put|shared|sharing|published|dropped|has got) (?:out )?(?:\w+ ){0,2}(?:our|my|her|his|their) (?:home |exact )?ad+res+",
+        r"(?:our|my|her|his) (?:building|estate)(?:'s)? (?:name|entrance|gate|lobby)",
         r"(?:time|when) (?:he|she) (?:finishes|leaves|gets out)",
         r"now i know where|seen outside the (?:school|gate)|outside the (?:school|kindergarten) (?:gate )?watching",
         r"which bus|home ad+ress|see (?:u|you|ya) soon|(?:told|tell|tells) (?:her|him|me) (?:which|what|where)",
@@ -107,6 +133,15 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"waiting (?:for (?:her|him|me|them) )?(?:at|by|near) (?:the |our |her |his |my )?(?:school|home|house|door|gate)",
         r"(?:come|coming|turn up|show up) (?:to|at) (?:our|my|her|his) (?:home|house|flat|school)",
         r"kidnap\w*|in danger|(?:threaten\w* to|going to|will|wants? to) (?:hurt|kill|beat|find)|rape\w*|assault\w*",
+        r"knows? (?:my|her|his|our|their|the) (?:school|bus stop|route|building|block|estate|floor|flat)|knows which (?:block|floor|estate|flat)",
+        r"(?:which|what) floor (?:we|you|they|she|he|i) live|asking (?:for|about) (?:our|my|her|his) (?:flat|unit|floor)|home alone",
+        r"see (?:her|him|you|them) (?:at the gate|after school|outside)|(?:he|she|they)(?:'ll|ll| will) be waiting",
+        r"(?:says?|said) (?:he|she|they)(?:'s|'re| was| were| is| are) watching|pic(?:ture)? of (?:me|her|him) waiting",
+        r"(?:adult|man|woman|person|stranger) (?:unknown to|we don'?t know)|unknown (?:adult|man|woman)|adult unknown",
+        r"approached (?:a|our|my|the|her|his) (?:\w+ ){0,3}(?:pupil|student|child|kid|son|daughter|girl|boy)",
+        r"(?:man|stranger|guy|woman|someone) (?:at|outside|near) (?:my|her|his|our|the) (?:\w+'s )?(?:school )?gate",
+        r"never came home|(?:hasn'?t|didn'?t|not) (?:come|came) home|(?:is|went|gone|has been|have been) missing|can'?t (?:find|reach) (?:her|him)",
+        r"seen outside (?:our|the) (?:campus|school|gate|kindergarten)|(?:posted|shared|knows?|found) (?:\w+ ){0,3}(?:school|schools) (?:n|and|&) (?:our |his |her |my )?ad+res+",
     ),
 }
 
@@ -159,12 +194,17 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "着住底",
         "冇著衫",
         "唔雅",
+        "[冇無沒][著着穿]衫",
+        "內衣",
+        "成人網",
+        "偷(?:影|拍).{0,10}(?:酒店|房|沖涼|裙底|廁所|更衣)",
+        "(?:酒店|房|沖涼|裙底|廁所|更衣).{0,10}偷(?:影|拍)",
     ),
     THREAT: (
         "恐嚇",
         "揚言",
         "要放我",
-        "唔[俾畀比給].{0,10}就",
+        "唔[俾畀比給]錢.{0,10}就",
         "[唔5不].{0,12}就.{0,6}(?:post|放|send|share|傳|公開|發|俾.{0,6}睇)",
         "話.{0,4}(?:會|要|就)(?:將|把)?.{0,6}(?:share|post|send|放|傳)(?:晒)?.{0,4}(?:相|片|影像)",
         "除非我",
@@ -194,6 +234,16 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "發俾你",
         "起我底",
         "起佢底",
+        "[唔5不].{0,12}就.{0,24}(?:post|放上|send|share|傳(?:晒|俾|畀|比|上)|公開)",
+        "(?:要|會|話)(?:send|post|share|放上|公開|傳)(?:畀|俾|比|上)?.{0,8}(?:friend list|所有人|全校|公司|老闆|爸媽|屋企人|專頁|群組)",
+        "block佢就",
+        "照做先",
+        "先唔會(?:公開|放|post|send|share|傳)",
+        "下一[集次個].{0,6}(?:就係|係|到)",
+        "(?:要|話要|會)起底",
+        "(?:俾|畀|比|給)錢.{0,6}刪",
+        "刪.{0,4}(?:相|片).{0,4}錢",
+        "今晚會.{0,12}(?:post|放|send|share|公開)",
     ),
     MONEY: (
         "俾錢",
@@ -261,6 +311,11 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "班群組",
         "家長群組",
         "班WhatsApp",
+        "P[1-6]",
+        "返學",
+        "細妹",
+        "細佬",
+        "妹妹",
     ),
     SELF_HARM: (
         "自殺",
@@ -281,9 +336,22 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "鎖埋自己",
         "輕生",
         "自殘",
-        "𠝹手",
-        "界手",
-        "割手",
+        "[𠝹鎅割界][咗左]?手",
+        "刀痕",
+        "[唔不]想再?(?:活|生存)",
+        "冇(?:必要|意義)(?:再)?(?:起身|生存|活)",
+        "有冇必要起身",
+        "永遠停",
+        "一切(?:都)?停(?:咗|左)",
+        "安眠藥",
+        "(?:乜|咩|乜嘢)都冇意思",
+        "冇晒意思",
+        "冇咗我.{0,8}(?:好|開心|輕鬆)",
+        "送晒俾",
+        "同我講再見",
+        "鎖住房門",
+        "冇出過房",
+        "唔肯出房",
         "了結",
         "跳樓",
         "尋死",
@@ -325,6 +393,16 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "(?:改|p).{0,12}(?:放|share|post|傳).{0,14}群組",
         "笑我",
         "傳晒",
+        "整meme",
+        "改到好?核突",
+        "個個手機",
+        "成間學校都",
+        "全校都見過",
+        "侮辱",
+        "send(?:黎|嚟|過嚟)(?:俾|畀)我",
+        "P落",
+        "用(?:佢|我|佢哋)(?:個樣|塊面).{0,6}講",
+        "(?:乜都|咩都|乜嘢都)[唔5]肯講",
     ),
     DANGER: (
         "跟蹤",
@@ -365,6 +443,26 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "非禮",
         "強姦",
         "性侵",
+        "住幾樓",
+        "問我哋單位",
+        "屋企得我",
+        "望住(?:啲細路|佢|我)",
+        "知佢(?:哋)?喺邊度讀書",
+        "知.{0,8}(?:巴士站|車站|等車)",
+        "話.{0,6}(?:睇住|盯住)(?:佢|我)",
+        "喺我樓下",
+        "叫我落去",
+        "等佢放學",
+        "守候",
+        "身份不明",
+        "逗留",
+        "接觸.{0,8}(?:學生|女生|男生|小朋友|細路)",
+        "(?:男人|陌生人|嗰個人|個男|個女人).{0,20}叫得出",
+        "跟.{0,6}入𨋢",
+        "(?:地址|住址).{0,12}(?:放上|post|貼|公開)",
+        "(?:放上|post|貼|公開)(?:咗|左)?.{0,6}(?:地址|住址)",
+        "跟.{0,6}返(?:屋企|學|家)",
+        "知道?(?:佢|我哋|我)(?:嘅|屋企|住嘅)?.{0,2}(?:地址|間school|間學校)",
     ),
 }
 
@@ -395,11 +493,15 @@ _NOT_SEXUAL = re.compile(
 )
 
 
+# Ransomware (「勒索軟件」) is a data breach, not someone extorting the writer.
+_NOT_EXTORTION = re.compile(r"勒索(?:軟件|軟體|程式|病毒)|ransomware")
+
+
 def signals(text: str) -> frozenset[str]:
     """The crisis categories a message shows (empty for almost every ordinary question)."""
     if not text:
         return frozenset()
-    lowered = _NOT_SEXUAL.sub(" ", text.lower())
+    lowered = _NOT_EXTORTION.sub(" ", _NOT_SEXUAL.sub(" ", text.lower()))
     found = {category for category, pattern in _PATTERNS.items() if pattern.search(lowered)}
     for category, pattern in _CHINESE_PATTERNS.items():
         if category not in found and pattern.search(lowered):
@@ -467,3 +569,18 @@ def happened(text: str) -> bool:
     """Whether the message tells of something that happened, rather than asking in the abstract."""
     lowered = (text or "").lower()
     return bool(_HAPPENED_EN.search(lowered)) or any(word.lower() in lowered for word in _HAPPENED_ZH)
+
+
+# Money that has gone or is about to go, to someone who looks or sounds like a person one knows.
+_SCAM_UNDER_WAY = re.compile(
+    r"(?<![a-z])(?:(?:looks?|sounds?|looked|sounded) (?:\w+ ){0,2}like (?:my|our)|pretend\w* to be (?:my|our)"
+    r"|facetime|video ?call|zoom|voice (?:message|note)|at the atm|(?:already |just )?(?:transferred|wired)"
+    r"|(?:i|we|she|he) (?:already |just )?(?:paid|sent (?:the |him |her |them )?(?:money|\$|hk\$|\d)))(?![a-z])"
+    r"|扮(?:我|成)|似足|視像|把聲|過(?:咗|左)|轉(?:咗|左)|[俾畀比](?:咗|左)錢|已經?(?:過|轉)數"
+)
+
+
+def scam_under_way(text: str) -> bool:
+    """A money demand with a sign of impersonation or of money already sent (a scam in progress)."""
+    lowered = (text or "").lower()
+    return MONEY in signals(text) and bool(_SCAM_UNDER_WAY.search(lowered))

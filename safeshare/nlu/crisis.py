@@ -8,6 +8,8 @@ only where the classifier's choice would answer a person in crisis with somethin
 - self-harm: `crisis_safety` (999 first, then the report steps or staff); immediate danger too,
   unless the classifier chose the doxxing answer (a doxxing victim whose address was posted: that
   answer starts with 999 and says how to get the post removed);
+- a money demand by someone who looks or sounds like a relative, or money already sent, with no
+  other crisis sign: `deepfake_scam` (999 and the anti-scam line first);
 - images, threats or money demands: `report_deepfake`, unless the classifier already chose an
   answer that fits a crisis, one that starts with 999 (the law on intimate images, a school's
   response plan, doxxing, scams). Sexual words alone do not change an abstract question ("is
@@ -40,6 +42,7 @@ from safeshare import crisis
 SAFETY_INTENT = "crisis_safety"
 DOXXING_INTENT = "doxxing_law"
 REPORT_INTENT = "report_deepfake"
+SCAM_INTENT = "deepfake_scam"
 PLUMBING = frozenset(
     {
         "affirm",
@@ -63,7 +66,7 @@ FITS_A_CRISIS = frozenset(
         "deepfake_intimate_images_law",
         "school_response_plan",
         "doxxing_law",
-        "deepfake_scam",
+        SCAM_INTENT,
     }
 )
 MISSES = frozenset({"out_of_scope", "nlu_fallback"})
@@ -75,6 +78,10 @@ def decide(text: str, intent: str | None, confidence: float, unsure_below: float
         return None
     found = crisis.signals(text)
     if not crisis.is_crisis(found):
+        # a scam under way (money asked for by a face or voice one knows, or already sent) gets
+        # the scam answer, which starts with 999 and the anti-scam line
+        if intent not in PLUMBING and intent not in FITS_A_CRISIS and crisis.scam_under_way(text):
+            return SCAM_INTENT
         return None
     # self-harm or danger comes first, whatever else the message looked like
     if crisis.SELF_HARM in found:
