@@ -139,7 +139,7 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"(?:says?|said) (?:he|she|they)(?:'s|'re| was| were| is| are) watching|pic(?:ture)? of (?:me|her|him) waiting",
         r"(?:adult|man|woman|person|stranger) (?:unknown to|we don'?t know)|unknown (?:adult|man|woman)|adult unknown",
         r"approached (?:a|our|my|the|her|his) (?:\w+ ){0,3}(?:pupil|student|child|kid|son|daughter|girl|boy)",
-        r"(?:man|stranger|guy|woman|someone) (?:at|outside|near) (?:my|her|his|our|the) (?:\w+'s )?(?:school )?gate",
+        r"(?:man|stranger|guy|woman|someone) (?:at|outside|near) (?:my|her|his|our|the) (?:\w+'?s )?(?:school )?gate",
         r"never came home|(?:hasn'?t|didn'?t|not) (?:come|came) home|(?:is|went|gone|has been|have been) missing|can'?t (?:find|reach) (?:her|him)",
         r"seen outside (?:our|the) (?:campus|school|gate|kindergarten)|(?:posted|shared|knows?|found) (?:\w+ ){0,3}(?:school|schools) (?:n|and|&) (?:our |his |her |my )?ad+res+",
     ),
