@@ -1,7 +1,8 @@
 """No crisis is turned away: every message of the crisis sets gets the report flow or a safety
-answer, 999 first, through the real server and model. Both sets were written from the style guide
-alone and are never trained on: tests/nlu_crisis/ was used to tune the crisis guard, so it is no
-longer blind; tests/nlu_crisis_test/ was written after that tuning. The look-alikes that are not
+answer, 999 first, through the real server and model. The sets were written from the style guide
+alone and are never trained on; each was written after the crisis guard had been tuned on the ones
+before it, measured blind, then tuned against too (so none here is blind any more; the blind one,
+tests/nlu_crisis_final3/, is measured by bench/crisis.py, not gated). The look-alikes that are not
 crises are only counted (over-triggering costs one safety line; it is reported, not failed)."""
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ ROUTED = FITS_A_CRISIS | {REPORT_INTENT, SAFETY_INTENT}
 TURNED_AWAY = ("outside what I can help", "不在我可以協助", "didn't quite get", "不太明白")
 
 
-SETS = [(folder, language) for folder in ("nlu_crisis", "nlu_crisis_test") for language in ("en", "zh")]
+SETS = [
+    (folder, language)
+    for folder in ("nlu_crisis", "nlu_crisis_test", "nlu_crisis_final", "nlu_crisis_final2")
+    for language in ("en", "zh")
+]
 
 
 def _load(folder: str, language: str) -> dict:
