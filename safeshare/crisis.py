@@ -604,7 +604,10 @@ _SCAM_UNDER_WAY = re.compile(
 )
 
 
-def scam_under_way(text: str) -> bool:
-    """A money demand with a sign of impersonation or of money already sent (a scam in progress)."""
-    lowered = (text or "").lower()
-    return MONEY in signals(text) and bool(_SCAM_UNDER_WAY.search(lowered))
+def scam_under_way(text: str, found: Iterable[str] | None = None) -> bool:
+    """A money demand with a sign of impersonation or of money already sent (a scam in progress).
+
+    `found` is `signals(text)` when the caller has it already."""
+    if MONEY not in (signals(text) if found is None else found):
+        return False
+    return bool(_SCAM_UNDER_WAY.search((text or "").lower()))

@@ -5,6 +5,8 @@ Runs after the intent classifier and before the fallback classifier. It adds one
 per signal (`safeshare.crisis`), which actions and staff triage read, and it changes the intent
 only where the classifier's choice would answer a person in crisis with something else:
 
+- the classifier's own `crisis_safety` (it learns self-harm and danger too): kept, and an unsure
+  one is lifted above the fallback, so that "I didn't understand" never answers it;
 - self-harm: `crisis_safety` (999 first, then the report steps or staff); immediate danger too,
   unless the classifier chose the doxxing answer (a doxxing victim whose address was posted: that
   answer starts with 999 and says how to get the post removed);
@@ -72,15 +74,23 @@ FITS_A_CRISIS = frozenset(
 MISSES = frozenset({"out_of_scope", "nlu_fallback"})
 
 
-def decide(text: str, intent: str | None, confidence: float, unsure_below: float) -> str | None:
-    """The intent a crisis message should get instead of `intent`, or None to keep it."""
-    if (text or "").startswith("/") or intent == SAFETY_INTENT:
+def decide(
+    text: str, intent: str | None, confidence: float, unsure_below: float, found: frozenset[str] | None = None
+) -> str | None:
+    """The intent a crisis message should get instead of `intent`, or None to keep it.
+
+    `found` is `crisis.signals(text)` when the caller has it already."""
+    if (text or "").startswith("/"):
         return None
-    found = crisis.signals(text)
+    if intent == SAFETY_INTENT:
+        # the classifier heard self-harm or danger: an unsure guess is kept above the fallback
+        return intent if confidence < unsure_below else None
+    if found is None:
+        found = crisis.signals(text)
     if not crisis.is_crisis(found):
         # a scam under way (money asked for by a face or voice one knows, or already sent) gets
         # the scam answer, which starts with 999 and the anti-scam line
-        if intent not in PLUMBING and intent not in FITS_A_CRISIS and crisis.scam_under_way(text):
+        if intent not in PLUMBING and intent not in FITS_A_CRISIS and crisis.scam_under_way(text, found):
             return SCAM_INTENT
         return None
     # self-harm or danger comes first, whatever else the message looked like
@@ -128,7 +138,8 @@ class CrisisGuard(GraphComponent, EntityExtractorMixin):
         for message in messages:
             text = message.get(TEXT) or ""
             found = crisis.signals(text) if not text.startswith("/") else frozenset()
-            if not found:
+            intent = message.get(INTENT) or {}
+            if not found and intent.get("name") != SAFETY_INTENT:
                 continue
             entities = [
                 {
@@ -141,10 +152,10 @@ class CrisisGuard(GraphComponent, EntityExtractorMixin):
                 }
                 for category in sorted(found)
             ]
-            message.set(ENTITIES, [*message.get(ENTITIES, []), *entities], add_to_output=True)
-            intent = message.get(INTENT) or {}
+            if entities:
+                message.set(ENTITIES, [*message.get(ENTITIES, []), *entities], add_to_output=True)
             confidence = float(intent.get("confidence") or 0.0)
-            target = decide(text, intent.get("name"), confidence, self._unsure_below)
+            target = decide(text, intent.get("name"), confidence, self._unsure_below, found)
             if target is None:
                 continue
             confidence = max(confidence, self._confidence)

@@ -41,6 +41,10 @@ from safeshare.nlu.crisis import FITS_A_CRISIS, REPORT_INTENT, SAFETY_INTENT, SC
         ("theres a man at my daughters school gate showing her photos of herself", "privacy_settings", 0.7, SAFETY_INTENT),
         ("唔想再活落去", "stop", 0.5, SAFETY_INTENT),
         ("pay him to delete pics?", "remove_child_content", 0.7, REPORT_INTENT),
+        # the classifier's own guess of self-harm or danger is never left to the fallback
+        ("someone following my daughter", SAFETY_INTENT, 0.2, SAFETY_INTENT),
+        ("全世界都睇左 我都唔知聽日仲有冇必要起身", SAFETY_INTENT, 0.3, SAFETY_INTENT),
+        ("someone following my daughter", SAFETY_INTENT, 0.9, None),
         # no crisis at all
         ("what is the pdpo exactly", "out_of_scope", 0.6, None),
         ("補習社點解知我個女讀邊間幼稚園 我冇比過電話佢地", "direct_marketing", 0.7, None),
@@ -56,3 +60,34 @@ def test_every_answer_a_crisis_may_get_says_999_first(intent):
 
     for language in ("en", "zh"):
         assert "999" in variation(f"utter_{intent}", language)["text"].splitlines()[0], (intent, language)
+
+
+def _parsed(text: str, intent: str, confidence: float):
+    from rasa.shared.nlu.training_data.message import Message
+
+    message = Message(data={"text": text})
+    message.set("intent", {"name": intent, "confidence": confidence})
+    message.set("intent_ranking", [{"name": intent, "confidence": confidence}])
+    return message
+
+
+def test_the_guard_lifts_an_unsure_safety_guess_with_no_crisis_words_above_the_fallback():
+    from safeshare.nlu.crisis import CrisisGuard
+
+    guard = CrisisGuard(CrisisGuard.get_default_config())
+    # no word of the lexicon: the classifier alone heard it
+    message = guard.process([_parsed("i keep thinking nobody would notice if i was gone", SAFETY_INTENT, 0.31)])[0]
+    assert message.get("intent") == {"name": SAFETY_INTENT, "confidence": 0.95}
+    assert message.get("entities", []) == []
+    # an ordinary unsure guess is left to the fallback
+    message = guard.process([_parsed("what is the pdpo", "pdpo_overview", 0.31)])[0]
+    assert message.get("intent") == {"name": "pdpo_overview", "confidence": 0.31}
+
+
+def test_the_guard_marks_the_signals_and_routes_a_crisis():
+    from safeshare.nlu.crisis import CrisisGuard
+
+    guard = CrisisGuard(CrisisGuard.get_default_config())
+    message = guard.process([_parsed("someone following my daughter", "privacy_settings", 0.4)])[0]
+    assert message.get("intent")["name"] == SAFETY_INTENT
+    assert {e["value"] for e in message.get("entities")} == {"child", "danger"}
