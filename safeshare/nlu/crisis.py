@@ -6,7 +6,7 @@ per signal (`safeshare.crisis`), which actions and staff triage read, and it cha
 only where the classifier's choice would answer a person in crisis with something else:
 
 - the classifier's own `crisis_safety` (it learns self-harm and danger too): kept, and an unsure
-  one is lifted above the fallback, so that "I didn't understand" never answers it;
+  one is lifted above the fallback when the lexicon sees any sign of a crisis;
 - self-harm: `crisis_safety` (999 first, then the report steps or staff); immediate danger too,
   unless the classifier chose the doxxing answer (a doxxing victim whose address was posted: that
   answer starts with 999 and says how to get the post removed);
@@ -82,11 +82,12 @@ def decide(
     `found` is `crisis.signals(text)` when the caller has it already."""
     if (text or "").startswith("/"):
         return None
-    if intent == SAFETY_INTENT:
-        # the classifier heard self-harm or danger: an unsure guess is kept above the fallback
-        return intent if confidence < unsure_below else None
     if found is None:
         found = crisis.signals(text)
+    if intent == SAFETY_INTENT:
+        # the classifier heard self-harm or danger and the lexicon sees a sign of a crisis too: an
+        # unsure guess is kept above the fallback (with no sign, the fallback's reply, 999 first, stays)
+        return intent if found and confidence < unsure_below else None
     if not crisis.is_crisis(found):
         # a scam under way (money asked for by a face or voice one knows, or already sent) gets
         # the scam answer, which starts with 999 and the anti-scam line
@@ -138,8 +139,7 @@ class CrisisGuard(GraphComponent, EntityExtractorMixin):
         for message in messages:
             text = message.get(TEXT) or ""
             found = crisis.signals(text) if not text.startswith("/") else frozenset()
-            intent = message.get(INTENT) or {}
-            if not found and intent.get("name") != SAFETY_INTENT:
+            if not found:
                 continue
             entities = [
                 {
@@ -152,8 +152,8 @@ class CrisisGuard(GraphComponent, EntityExtractorMixin):
                 }
                 for category in sorted(found)
             ]
-            if entities:
-                message.set(ENTITIES, [*message.get(ENTITIES, []), *entities], add_to_output=True)
+            message.set(ENTITIES, [*message.get(ENTITIES, []), *entities], add_to_output=True)
+            intent = message.get(INTENT) or {}
             confidence = float(intent.get("confidence") or 0.0)
             target = decide(text, intent.get("name"), confidence, self._unsure_below, found)
             if target is None:
