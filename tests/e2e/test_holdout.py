@@ -45,13 +45,16 @@ def test_held_out_topic_accuracy(stack, folder, language):
 
 # Sets written from the catalogue and the style guide alone, in six writing styles (situations,
 # long stories, typos, code-mixing, formal letters, terse): tests/nlu_dev/ was tuned against,
-# tests/nlu_test/ was written after the tuning. Floors a few points under what they measured
-# (docs/benchmarks.md): topic accuracy, out-of-scope recall, in-scope false rejections.
+# tests/nlu_test/ was written after that tuning and later tuned against too, tests/nlu_test2/ was
+# written after all tuning. Floors a few points under what they measured (docs/benchmarks.md):
+# topic accuracy, out-of-scope recall, in-scope false rejections.
 STYLED_FLOORS = {
     ("nlu_dev", "en"): (0.87, 0.85, 0.05),
     ("nlu_dev", "zh"): (0.87, 0.82, 0.05),
-    ("nlu_test", "en"): (0.85, 0.83, 0.05),
+    ("nlu_test", "en"): (0.85, 0.80, 0.05),
     ("nlu_test", "zh"): (0.86, 0.83, 0.05),
+    ("nlu_test2", "en"): (0.87, 0.80, 0.05),
+    ("nlu_test2", "zh"): (0.87, 0.75, 0.05),
 }
 
 
