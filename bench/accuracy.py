@@ -260,7 +260,9 @@ def main() -> int:
         "--no-focus", action="store_true", help="score without reading long messages by sentence"
     )
     parser.add_argument(
-        "--errors", action="store_true", help="print every wrong prediction of the sets tuned against (dev, test); never test2's"
+        "--errors",
+        action="store_true",
+        help="print every wrong prediction of the sets tuned against (dev, test); never test2's",
     )
     parser.add_argument(
         "--only-train-default",

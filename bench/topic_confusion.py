@@ -49,13 +49,25 @@ GROUPS = {
 NEW_TOPICS = ("hkid_collection", "direct_marketing", "data_breach")
 NEIGHBOURS = {
     "hkid_collection": (
-        "complaint_process", "data_access_request", "pdpo_overview", "pdpo_principles", "data_breach",
+        "complaint_process",
+        "data_access_request",
+        "pdpo_overview",
+        "pdpo_principles",
+        "data_breach",
     ),
     "direct_marketing": (
-        "complaint_process", "pdpo_overview", "pdpo_principles", "data_breach", "deepfake_scam",
+        "complaint_process",
+        "pdpo_overview",
+        "pdpo_principles",
+        "data_breach",
+        "deepfake_scam",
     ),
     "data_breach": (
-        "school_data_security", "complaint_process", "doxxing_law", "pdpo_overview", "deepfake_scam",
+        "school_data_security",
+        "complaint_process",
+        "doxxing_law",
+        "pdpo_overview",
+        "deepfake_scam",
         "hkid_collection",
     ),
 }
@@ -115,10 +127,7 @@ async def predict_all(model: Path) -> dict[str, str]:
     server.install()
     agent = await load_agent(model_path=str(model))
     texts = {
-        text
-        for sets in GROUPS.values()
-        for language in LANGUAGES
-        for text, _ in load_group(sets, language)
+        text for sets in GROUPS.values() for language in LANGUAGES for text, _ in load_group(sets, language)
     }
     predictions = {}
     for text in sorted(texts):
@@ -132,7 +141,9 @@ def main() -> int:
     parser.add_argument("--model", default=None, help="score this model instead of models/safeshare.tar.gz")
     parser.add_argument("--topics", default=",".join(NEW_TOPICS), help="comma-separated topic ids")
     parser.add_argument(
-        "--errors", action="store_true", help="print the topics' wrong predictions on the tuned sets (never the others')"
+        "--errors",
+        action="store_true",
+        help="print the topics' wrong predictions on the tuned sets (never the others')",
     )
     args = parser.parse_args()
     from safeshare import launcher
@@ -155,9 +166,11 @@ def main() -> int:
             }
             key = f"{group} / {language}"
             results[key] = {"catalogue_average": average, "topics": {}}
-            print(f"\n## {key}: catalogue average over {len(per_topic)} topics: "
-                  f"accuracy {average['accuracy']:.1%}, misrouted {average['misrouted']:.1%}, "
-                  f"closest-pair confusion {average['closest_pair']:.1%}")
+            print(
+                f"\n## {key}: catalogue average over {len(per_topic)} topics: "
+                f"accuracy {average['accuracy']:.1%}, misrouted {average['misrouted']:.1%}, "
+                f"closest-pair confusion {average['closest_pair']:.1%}"
+            )
             for topic in topics:
                 mine = per_topic.get(topic)
                 if not mine:
@@ -167,8 +180,14 @@ def main() -> int:
                     out = sum(1 for a, b in pairs if a == topic and b == neighbour)
                     back = sum(1 for a, b in pairs if a == neighbour and b == topic)
                     n_neighbour = per_topic.get(neighbour, {}).get("n", 0)
-                    rows.append({"neighbour": neighbour, "topic_to_neighbour": out,
-                                 "neighbour_to_topic": back, "neighbour_n": n_neighbour})
+                    rows.append(
+                        {
+                            "neighbour": neighbour,
+                            "topic_to_neighbour": out,
+                            "neighbour_to_topic": back,
+                            "neighbour_n": n_neighbour,
+                        }
+                    )
                 worse = [
                     name
                     for name, bad in (
@@ -178,13 +197,19 @@ def main() -> int:
                     )
                     if bad
                 ]
-                verdict = "no worse than average" if not worse else "worse than average on " + ", ".join(worse)
-                print(f"- {topic} (n={mine['n']}): accuracy {mine['accuracy']:.1%}, "
-                      f"misrouted {mine['misrouted']:.1%}, closest-pair confusion {mine['closest_pair']:.1%}"
-                      f" ({mine['closest_neighbour'] or '-'}): {verdict}")
+                verdict = (
+                    "no worse than average" if not worse else "worse than average on " + ", ".join(worse)
+                )
+                print(
+                    f"- {topic} (n={mine['n']}): accuracy {mine['accuracy']:.1%}, "
+                    f"misrouted {mine['misrouted']:.1%}, closest-pair confusion {mine['closest_pair']:.1%}"
+                    f" ({mine['closest_neighbour'] or '-'}): {verdict}"
+                )
                 for row in rows:
-                    print(f"    vs {row['neighbour']}: {row['topic_to_neighbour']} of {mine['n']} given it, "
-                          f"{row['neighbour_to_topic']} of its {row['neighbour_n']} given {topic}")
+                    print(
+                        f"    vs {row['neighbour']}: {row['topic_to_neighbour']} of {mine['n']} given it, "
+                        f"{row['neighbour_to_topic']} of its {row['neighbour_n']} given {topic}"
+                    )
                 if args.errors and group.startswith("tuned"):
                     for text, label in examples:
                         if label == topic and predictions[text] != topic:

@@ -24,8 +24,8 @@ FLOORS = {
 }
 
 
-@pytest.mark.parametrize(("folder", "language"), list(FLOORS))
-def test_held_out_topic_accuracy(stack, folder, language):
+def _server_intent(stack):
+    """The intent the running server gives a text (`/model/parse`)."""
     client = httpx.Client(timeout=30)
     token = get_settings().rasa_token
 
@@ -34,13 +34,22 @@ def test_held_out_topic_accuracy(stack, folder, language):
         response.raise_for_status()
         return response.json()["intent"]["name"]
 
-    report = score(load_examples(PROJECT_ROOT / "tests" / folder / f"{language}.yml"), predict)
-    REPORTS.append(f"{folder} {language}: {report.summary()}")
-    size, accuracy, oos_recall, false_rejection = FLOORS[(folder, language)]
-    assert report.total >= size
+    return predict
+
+
+def _check(report, name: str, accuracy: float, oos_recall: float, false_rejection: float) -> None:
+    REPORTS.append(f"{name}: {report.summary()}")
     assert report.accuracy >= accuracy, report.summary()
     assert report.oos_recall >= oos_recall, report.summary()
     assert report.false_rejection <= false_rejection, report.summary()
+
+
+@pytest.mark.parametrize(("folder", "language"), list(FLOORS))
+def test_held_out_topic_accuracy(stack, folder, language):
+    report = score(load_examples(PROJECT_ROOT / "tests" / folder / f"{language}.yml"), _server_intent(stack))
+    size, *floors = FLOORS[(folder, language)]
+    assert report.total >= size
+    _check(report, f"{folder} {language}", *floors)
 
 
 # Sets written from the catalogue and the style guide alone, in six writing styles (situations,
@@ -60,19 +69,7 @@ STYLED_FLOORS = {
 
 @pytest.mark.parametrize(("folder", "language"), list(STYLED_FLOORS))
 def test_styled_sets(stack, folder, language):
-    client = httpx.Client(timeout=30)
-    token = get_settings().rasa_token
-
-    def predict(text: str) -> str:
-        response = client.post(f"{stack.rasa_url}/model/parse", params={"token": token}, json={"text": text})
-        response.raise_for_status()
-        return response.json()["intent"]["name"]
-
     examples = load_styled(PROJECT_ROOT / "tests" / folder / f"{language}.yml")
     assert len(examples) >= 400
-    report = score([(text, intent) for text, intent, _style in examples], predict)
-    REPORTS.append(f"{folder} {language}: {report.summary()}")
-    accuracy, oos_recall, false_rejection = STYLED_FLOORS[(folder, language)]
-    assert report.accuracy >= accuracy, report.summary()
-    assert report.oos_recall >= oos_recall, report.summary()
-    assert report.false_rejection <= false_rejection, report.summary()
+    report = score([(text, intent) for text, intent, _style in examples], _server_intent(stack))
+    _check(report, f"{folder} {language}", *STYLED_FLOORS[(folder, language)])

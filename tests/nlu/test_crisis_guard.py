@@ -31,14 +31,29 @@ from safeshare.nlu.crisis import FITS_A_CRISIS, REPORT_INTENT, SAFETY_INTENT, SC
         ("yes its sexual and they are threatening me", "affirm", 0.7, None),
         ('/inform{"content_kind":"sexual"}', "inform", 1.0, None),
         # a scam under way: money asked for by a face one knows, or already sent
-        ("my sister is on facetime crying, saying she needs $30k sent tonight", "deepfake_spotting", 0.8, SCAM_INTENT),
+        (
+            "my sister is on facetime crying, saying she needs $30k sent tonight",
+            "deepfake_spotting",
+            0.8,
+            SCAM_INTENT,
+        ),
         ("啱啱zoom會老細叫我過數 我過左", "deepfake_spotting", 0.7, SCAM_INTENT),
         # a leak by ransomware, and an ID card demanded for a membership, are not threats
         ("個仔補習社話佢哋電腦中咗勒索軟件，學生資料可能俾人攞咗，點算好？", "data_breach", 0.7, None),
         ("健身室話要影印我張證件，唔俾就做唔到會員", "hkid_collection", 0.7, None),
-        ("an online shop emailed about unauthorised access to records including my address", "data_breach", 0.7, None),
+        (
+            "an online shop emailed about unauthorised access to records including my address",
+            "data_breach",
+            0.7,
+            None,
+        ),
         # told in one's own words, without the crisis words
-        ("theres a man at my daughters school gate showing her photos of herself", "privacy_settings", 0.7, SAFETY_INTENT),
+        (
+            "theres a man at my daughters school gate showing her photos of herself",
+            "privacy_settings",
+            0.7,
+            SAFETY_INTENT,
+        ),
         ("唔想再活落去", "stop", 0.5, SAFETY_INTENT),
         ("pay him to delete pics?", "remove_child_content", 0.7, REPORT_INTENT),
         # the classifier's own guess of self-harm or danger is never left to the fallback
