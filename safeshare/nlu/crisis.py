@@ -19,7 +19,8 @@ only where the classifier's choice would answer a person in crisis with somethin
   the message tells of something that happened.
 
 Dialogue plumbing (yes/no, "stop", "more", language, status, asking for staff) is left alone,
-except for self-harm or danger, which come first whatever the message looked like. A bare answer
+except for self-harm or danger, which come first whatever the message looked like; a request to
+erase one's data is not plumbing here ("pay him to delete pics?" is a threat). A bare answer
 (`inform`) is not: a crisis told in a few words ("ex threatening to post pics") often looks like
 one, and inside the report flow a report is read as the answer to its question anyway. A fitting
 answer that the classifier was unsure of keeps its intent, with the confidence that keeps it
@@ -56,7 +57,6 @@ PLUMBING = frozenset(
         "feedback_helpful",
         "feedback_not_helpful",
         "staff_answer_ready",
-        "forget_my_data",
         "human_handoff",
         SAFETY_INTENT,
     }

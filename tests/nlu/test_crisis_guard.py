@@ -56,6 +56,9 @@ from safeshare.nlu.crisis import FITS_A_CRISIS, REPORT_INTENT, SAFETY_INTENT, SC
         ),
         ("唔想再活落去", "stop", 0.5, SAFETY_INTENT),
         ("pay him to delete pics?", "remove_child_content", 0.7, REPORT_INTENT),
+        ("pay him to delete pics?", "forget_my_data", 0.7, REPORT_INTENT),
+        # a plain erasure request keeps its answer
+        ("please delete everything I told you", "forget_my_data", 0.9, None),
         # the classifier's own guess of self-harm or danger is never left to the fallback
         ("someone following my daughter", SAFETY_INTENT, 0.2, SAFETY_INTENT),
         ("全世界都睇左 我都唔知聽日仲有冇必要起身", SAFETY_INTENT, 0.3, SAFETY_INTENT),
