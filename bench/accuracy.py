@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import hashlib
 import json
-import logging
 import os
 import shutil
 import sys
@@ -154,21 +153,7 @@ async def score_model(model: Path, focus: bool) -> dict[str, Report]:
     `focus` installs the project's message reading (safeshare.nlu.focus) as the server does; the
     default pipeline is scored as Rasa ships it.
     """
-    from rasa.core.agent import load_agent
-    from rasa.utils.common import configure_logging_and_warnings
-    from rasa.utils.log_utils import configure_structlog
-
-    from safeshare.rasa_ext import server
-
-    server.install()
-    server.focus_enabled = focus
-
-    # Rasa logs every parse (with its text) at debug level unless told otherwise.
-    configure_logging_and_warnings(logging.WARNING)
-    configure_structlog(logging.WARNING)
-    agent = await load_agent(model_path=str(model))
-    if not agent.is_ready():
-        raise SystemExit(f"could not load {model} (see the log above)")
+    agent = await benchlib.load_parser(model, focus=focus)
     reports: dict[str, Report] = {}
     for set_name, folder in HOLDOUT_SETS.items():
         for language in LANGUAGES:

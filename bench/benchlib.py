@@ -399,3 +399,25 @@ def workdir_for(name: str, keep_logs: str | None, cleanup: Any, prefix: str) -> 
         workdir.mkdir(parents=True, exist_ok=True)
         return workdir
     return Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix=f"{prefix}-{name}-")))
+
+
+async def load_parser(model: Path, focus: bool = True) -> Any:
+    """The model as the server runs it (the project's extensions installed), loaded in process with
+    Rasa's logs quiet (at debug level it logs every parse with its text). `focus=False` scores
+    without reading long messages by sentence."""
+    import logging
+
+    from rasa.core.agent import load_agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    from safeshare.rasa_ext import server
+
+    server.install()
+    server.focus_enabled = focus
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+    agent = await load_agent(model_path=str(model))
+    if not agent.is_ready():
+        raise SystemExit(f"could not load {model} (see the log above)")
+    return agent

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 import time
@@ -33,17 +32,9 @@ UNTOUCHED = "nlu_crisis_final3"
 
 
 async def measure(model: Path, show_misses: bool) -> dict[str, dict[str, int]]:
-    from rasa.core.agent import load_agent
-    from rasa.utils.common import configure_logging_and_warnings
-    from rasa.utils.log_utils import configure_structlog
-
     from safeshare.nlu.crisis import FITS_A_CRISIS, REPORT_INTENT, SAFETY_INTENT
-    from safeshare.rasa_ext import server
 
-    configure_logging_and_warnings(logging.WARNING)
-    configure_structlog(logging.WARNING)
-    server.install()
-    agent = await load_agent(model_path=str(model))
+    agent = await benchlib.load_parser(model)
     routed_to = FITS_A_CRISIS | {REPORT_INTENT, SAFETY_INTENT}
     results: dict[str, dict[str, int]] = {}
     for folder in SETS:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -116,16 +115,7 @@ def figures(pairs: list[tuple[str, str]]) -> dict[str, dict]:
 
 
 async def predict_all(model: Path) -> dict[str, str]:
-    from rasa.core.agent import load_agent
-    from rasa.utils.common import configure_logging_and_warnings
-    from rasa.utils.log_utils import configure_structlog
-
-    from safeshare.rasa_ext import server
-
-    configure_logging_and_warnings(logging.WARNING)
-    configure_structlog(logging.WARNING)
-    server.install()
-    agent = await load_agent(model_path=str(model))
+    agent = await benchlib.load_parser(model)
     texts = {
         text for sets in GROUPS.values() for language in LANGUAGES for text, _ in load_group(sets, language)
     }
