@@ -76,6 +76,11 @@ def ensure_trained(force: bool = False) -> bool:
     if not force and MODEL.exists() and FINGERPRINT.exists():
         if json.loads(FINGERPRINT.read_text()).get("fingerprint") == expected:
             return False
+    import yaml
+
+    from safeshare.nlu.sentence_only import check_config
+
+    check_config(yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"])
     print("training the Rasa model (a few minutes on 2 cores)...", flush=True)
     subprocess.run(
         [
