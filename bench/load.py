@@ -17,7 +17,9 @@ temporary var/), once per set-up:
 - embedded-2w (not in the default list): SQLite as embedded, but one Rasa with two Sanic workers
   (Rasa's SANIC_WORKERS) sharing its port, with the Redis lock store (--redis-url): what using
   both cores on one machine without a proxy would give.
-The scaled set-ups are skipped, saying why, if PostgreSQL or Redis is unreachable.
+The scaled set-ups are skipped, saying why, if PostgreSQL or Redis is unreachable. With
+--models before=A.tar.gz,after=B.tar.gz every set-up runs with each model in turn, so that two
+models (two pipelines) are compared in one run on the same machine.
 
 Reported per level: messages, errors (transport errors, timeouts, non-200), empty replies,
 p50/p95/p99/max latency, messages per second, peak RSS of the Rasa and action-server processes.
@@ -27,7 +29,7 @@ Usage:
   python bench/load.py [--levels 1,20,100] [--duration 30] [--think 0.5] [--max-messages N]
                        [--setups embedded,scaled,scaled-2,embedded-2w] [--postgres-admin-url URL]
                        [--redis-url URL]
-                       [--keep-logs DIR]
+                       [--keep-logs DIR] [--models LABEL=PATH,...]
 Writes bench/results/load.json. Loopback traffic only.
 """
 
@@ -230,11 +232,16 @@ async def warm_up(stack: benchlib.RunningStack) -> list[str]:
 
 
 def run_setup(
-    name: str, backend: benchlib.Backend, workdir: Path, args: argparse.Namespace, run_id: str
+    name: str,
+    backend: benchlib.Backend,
+    workdir: Path,
+    args: argparse.Namespace,
+    run_id: str,
+    model: Path | None = None,
 ) -> dict[str, Any]:
-    print(f"\n== {name}: {backend.name}", flush=True)
+    print(f"\n== {name}: {backend.name}" + (f", model {model}" if model else ""), flush=True)
     started = time.monotonic()
-    with benchlib.private_stack(backend, workdir=workdir) as stack:
+    with benchlib.private_stack(backend, workdir=workdir, model=model) as stack:
         startup = time.monotonic() - started
         print(f"stack ready in {startup:.0f} s (Rasa at {stack.rasa_url})", flush=True)
         problems = asyncio.run(warm_up(stack))
@@ -254,6 +261,7 @@ def run_setup(
         alive = stack.alive()
     return {
         "backend": backend.name,
+        "model": str(model) if model else None,
         "startup_seconds": round(startup, 1),
         "idle_rss_mib_after_warmup": idle,
         "script_problems": problems,
@@ -277,6 +285,16 @@ def verdict(setup: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def parse_models(text: str) -> list[tuple[str, Path]]:
+    models = []
+    for item in filter(None, text.split(",")):
+        label, _, path = item.partition("=")
+        if not path or not Path(path).is_file():
+            raise argparse.ArgumentTypeError(f"expected LABEL=PATH to a trained model, got {item!r}")
+        models.append((label, Path(path)))
+    return models
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="1,20,100", type=lambda s: [int(x) for x in s.split(",") if x])
@@ -292,6 +310,13 @@ def main() -> int:
     parser.add_argument("--redis-url", default=benchlib.DEFAULT_REDIS_URL)
     parser.add_argument(
         "--keep-logs", default=None, help="keep each set-up's logs and SQLite files under DIR/<set-up>"
+    )
+    parser.add_argument(
+        "--models",
+        default="",
+        type=parse_models,
+        help="LABEL=PATH,...: run every set-up with each model in turn, in this order "
+        "(two models side by side in one run); default: the trained model",
     )
     args = parser.parse_args()
     benchlib.exit_on_sigterm()
@@ -309,15 +334,21 @@ def main() -> int:
         "setups": {},
         "skipped": {},
     }
-    for name in args.setups:
+    runs = [(setup, label, model) for setup in args.setups for label, model in (args.models or [("", None)])]
+    for setup_name, label, model in runs:
+        name = f"{setup_name} ({label})" if label else setup_name
         with ExitStack() as cleanup:
-            workdir = benchlib.workdir_for(name, args.keep_logs, cleanup, "safeshare-bench-load")
-            backend = benchlib.backend_for(name, workdir, cleanup, args.postgres_admin_url, args.redis_url)
+            workdir = benchlib.workdir_for(
+                name.replace(" (", "-").rstrip(")"), args.keep_logs, cleanup, "safeshare-bench-load"
+            )
+            backend = benchlib.backend_for(
+                setup_name, workdir, cleanup, args.postgres_admin_url, args.redis_url
+            )
             if isinstance(backend, str):
                 print(f"\n== {name}: skipped ({backend})", flush=True)
                 results["skipped"][name] = backend
                 continue
-            setup = run_setup(name, backend, workdir, args, run_id)
+            setup = run_setup(name, backend, workdir, args, run_id, model)
             setup["verdict"] = verdict(setup)
             results["setups"][name] = setup
 
