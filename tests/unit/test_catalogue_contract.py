@@ -68,9 +68,35 @@ def test_topic_is_an_intent_with_data_and_held_out_cases(topic):
     assert len(held_zh) >= 5
 
 
+def _evaluation_texts() -> list[str]:
+    """Every message of the sets written to measure the model: styled sets and crisis sets."""
+    texts = []
+    for folder in sorted((PROJECT_ROOT / "tests").glob("nlu_*")):
+        for path in sorted(folder.glob("*.yml")):
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            for key in ("examples", "crisis", "not_crisis"):
+                texts += [str(item["text"]) for item in data.get(key) or []]
+    return texts
+
+
+def _short(text: str) -> bool:
+    """A few words ("report deepfake", 「舉報深偽」): different writers type these alike."""
+    return len(text) <= 48
+
+
 def test_held_out_sets_are_never_trained_on():
     trained = {t.strip().lower() for examples in (EN, ZH) for items in examples.values() for t in items}
     leaked = [t for t, _ in HOLDOUT_EN + HOLDOUT_ZH + BLIND if t.strip().lower() in trained]
+    assert leaked == []
+
+
+def test_styled_and_crisis_sets_are_never_trained_on():
+    # Written apart from the training data; only a short request may coincide with a training
+    # example word for word, as two people type "parental control tips" alike.
+    trained = {t.strip().lower() for examples in (EN, ZH) for items in examples.values() for t in items}
+    measured = _evaluation_texts()
+    assert len(measured) > 4000  # the sets were found
+    leaked = [t for t in measured if t.strip().lower() in trained and not _short(t.strip())]
     assert leaked == []
 
 
