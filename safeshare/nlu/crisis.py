@@ -91,9 +91,12 @@ def decide(
     if not crisis.is_crisis(found):
         # a scam under way (money asked for by a face or voice one knows, or already sent) gets
         # the scam answer, which starts with 999 and the anti-scam line
-        if intent not in PLUMBING and intent not in FITS_A_CRISIS and crisis.scam_under_way(text, found):
-            return SCAM_INTENT
-        return None
+        if intent in PLUMBING or not crisis.scam_under_way(text, found):
+            return None
+        if intent in FITS_A_CRISIS:
+            # already an answer that starts with 999: an unsure one is kept above the fallback
+            return intent if confidence < unsure_below else None
+        return SCAM_INTENT
     # self-harm or danger comes first, whatever else the message looked like
     if crisis.SELF_HARM in found:
         return SAFETY_INTENT
