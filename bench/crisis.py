@@ -5,10 +5,11 @@ extensions installed, as the server runs them) and counts those whose intent is 
 with 999 (`safeshare.nlu.crisis`): the report flow, the safety answer, or an answer that fits a
 crisis. Look-alikes sent to the report flow or safety are counted too (over-triggering).
 
-- tests/nlu_crisis/, tests/nlu_crisis_test/, tests/nlu_crisis_final/: tuned against (the last one
-  after it had been measured blind); CI requires 100% of them (tests/e2e/test_crisis_routing.py,
-  through the server);
-- tests/nlu_crisis_final2/: written after all tuning, measured here only.
+- tests/nlu_crisis/, tests/nlu_crisis_test/, tests/nlu_crisis_final/, tests/nlu_crisis_final2/:
+  tuned against (each after it had been measured blind); CI requires 100% of them
+  (tests/e2e/test_crisis_routing.py, through the server);
+- tests/nlu_crisis_final3/, tests/nlu_crisis_final4/: written after the crisis tuning, measured
+  here only (`--misses` never prints their misses).
 
 Usage: python bench/crisis.py [--model PATH] [--misses]
 Writes bench/results/crisis.json.
@@ -27,8 +28,15 @@ import benchlib
 import yaml
 
 ROOT = benchlib.ROOT
-SETS = ("nlu_crisis", "nlu_crisis_test", "nlu_crisis_final", "nlu_crisis_final2", "nlu_crisis_final3")
-UNTOUCHED = "nlu_crisis_final3"
+SETS = (
+    "nlu_crisis",
+    "nlu_crisis_test",
+    "nlu_crisis_final",
+    "nlu_crisis_final2",
+    "nlu_crisis_final3",
+    "nlu_crisis_final4",
+)
+UNTOUCHED = frozenset({"nlu_crisis_final3", "nlu_crisis_final4"})
 
 
 async def measure(model: Path, show_misses: bool) -> dict[str, dict[str, int]]:
@@ -47,7 +55,7 @@ async def measure(model: Path, show_misses: bool) -> dict[str, dict[str, int]]:
             for item in data["crisis"]:
                 intent = (await agent.parse_message(item["text"]))["intent"]["name"]
                 routed += intent in routed_to
-                if intent not in routed_to and show_misses and folder != UNTOUCHED:
+                if intent not in routed_to and show_misses and folder not in UNTOUCHED:
                     print(f"  miss [{folder} {language}] {item['signal']} -> {intent}: {item['text'][:100]}")
             alike = 0
             for item in data.get("not_crisis", []):
