@@ -15,12 +15,17 @@ from tests.helpers import REPORTS
 
 pytestmark = pytest.mark.model
 
+# Each set has only 13-57 out-of-scope near misses, and a model retrained from the same data and
+# config moves their recall by up to 12 points (docs/benchmarks.md, "Training is not repeatable"):
+# per set, the out-of-scope floor only catches a collapse; the near misses of the styled sets
+# pooled per language (~150) carry the real floor (test_out_of_scope_pooled).
+#
 # (folder, language): minimum size, topic accuracy, out-of-scope recall, in-scope false rejections
 FLOORS = {
-    ("nlu_holdout", "en"): (150, 0.90, 0.80, 0.05),
-    ("nlu_holdout", "zh"): (150, 0.90, 0.80, 0.05),
-    ("nlu_holdout_blind", "en"): (190, 0.90, 0.80, 0.05),
-    ("nlu_holdout_blind", "zh"): (190, 0.87, 0.80, 0.05),
+    ("nlu_holdout", "en"): (150, 0.90, 0.70, 0.05),
+    ("nlu_holdout", "zh"): (150, 0.90, 0.70, 0.05),
+    ("nlu_holdout_blind", "en"): (190, 0.90, 0.70, 0.05),
+    ("nlu_holdout_blind", "zh"): (190, 0.87, 0.70, 0.05),
 }
 
 
@@ -54,22 +59,53 @@ def test_held_out_topic_accuracy(stack, folder, language):
 
 # Sets written from the catalogue and the style guide alone, in six writing styles (situations,
 # long stories, typos, code-mixing, formal letters, terse): tests/nlu_dev/ was tuned against,
-# tests/nlu_test/ was written after that tuning and later tuned against too, tests/nlu_test2/ was
-# written after all tuning. Floors a few points under what they measured (docs/benchmarks.md):
-# topic accuracy, out-of-scope recall, in-scope false rejections.
+# tests/nlu_test/ was written after that tuning and later tuned against too, tests/nlu_test2/ and
+# tests/nlu_test3/ were written later and are only measured. Topic-accuracy floors a few points
+# under what they measured (docs/benchmarks.md); out-of-scope recall per set only against a
+# collapse (see above); in-scope false rejections at most 6% per set (a retrained model moves a
+# set's figure by about a point) and 5% pooled.
 STYLED_FLOORS = {
-    ("nlu_dev", "en"): (0.87, 0.85, 0.05),
-    ("nlu_dev", "zh"): (0.87, 0.82, 0.05),
-    ("nlu_test", "en"): (0.85, 0.80, 0.05),
-    ("nlu_test", "zh"): (0.86, 0.80, 0.05),
-    ("nlu_test2", "en"): (0.87, 0.80, 0.05),
-    ("nlu_test2", "zh"): (0.87, 0.75, 0.05),
+    ("nlu_dev", "en"): (0.87, 0.70, 0.06),
+    ("nlu_dev", "zh"): (0.87, 0.70, 0.06),
+    ("nlu_test", "en"): (0.85, 0.70, 0.06),
+    ("nlu_test", "zh"): (0.86, 0.70, 0.06),
+    ("nlu_test2", "en"): (0.87, 0.70, 0.06),
+    ("nlu_test2", "zh"): (0.87, 0.70, 0.06),
+    ("nlu_test3", "en"): (0.84, 0.70, 0.06),
+    ("nlu_test3", "zh"): (0.85, 0.70, 0.06),
 }
+# Pooled over the styled sets of one language: out-of-scope recall, in-scope false rejections.
+POOLED_FLOORS = {"en": (0.80, 0.05), "zh": (0.80, 0.05)}
+_predictions: dict[str, str] = {}
+
+
+def _styled(folder: str, language: str) -> list[tuple[str, str]]:
+    examples = load_styled(PROJECT_ROOT / "tests" / folder / f"{language}.yml")
+    assert len(examples) >= 400
+    return [(text, intent) for text, intent, _style in examples]
+
+
+def _cached(predict):
+    def cached(text: str) -> str:
+        if text not in _predictions:
+            _predictions[text] = predict(text)
+        return _predictions[text]
+
+    return cached
 
 
 @pytest.mark.parametrize(("folder", "language"), list(STYLED_FLOORS))
 def test_styled_sets(stack, folder, language):
-    examples = load_styled(PROJECT_ROOT / "tests" / folder / f"{language}.yml")
-    assert len(examples) >= 400
-    report = score([(text, intent) for text, intent, _style in examples], _server_intent(stack))
+    report = score(_styled(folder, language), _cached(_server_intent(stack)))
     _check(report, f"{folder} {language}", *STYLED_FLOORS[(folder, language)])
+
+
+@pytest.mark.parametrize("language", list(POOLED_FLOORS))
+def test_out_of_scope_pooled(stack, language):
+    examples = [ex for folder, lang in STYLED_FLOORS if lang == language for ex in _styled(folder, language)]
+    report = score(examples, _cached(_server_intent(stack)))
+    assert report.oos_total >= 150
+    REPORTS.append(f"styled sets pooled {language}: {report.summary()}")
+    oos_recall, false_rejection = POOLED_FLOORS[language]
+    assert report.oos_recall >= oos_recall, report.summary()
+    assert report.false_rejection <= false_rejection, report.summary()
