@@ -12,6 +12,12 @@ The classifier sees a message as one bag of features. That fails in two common c
   little alone; after a message that fell back, it completes that message. A short reply right
   after a miss is read together with the missed message, and that reading is used if it lands on
   a topic.
+- **A clarification of a report.** The same "it's me, I'm 22" right after a message that started
+  the report flow: alone it falls back ("did you mean...?", with topics that have nothing to do
+  with a person being blackmailed). When such a reply falls back but names who or what the report
+  is about (the gazetteer's `affected`, `content_kind` or `platform`), it is read with the report
+  it clarifies, and kept if that reading is still the report (or the safety answer). Replies
+  the classifier understands alone ("thanks", "bye", "instagram" as an answer) are untouched.
 
 `refine` is pure (it takes the parse function), so it is tested without a model;
 `safeshare.rasa_ext.server` installs it into Rasa's message processor. Extra parses happen only for
@@ -48,6 +54,9 @@ SHORT_REPLY = 60  # characters
 UNSURE_BELOW = 0.5  # the whole message's confidence under which its parts are read
 PART_AT_LEAST = 0.6  # a part's confidence needed to replace the whole
 CONTEXT_AT_LEAST = 0.5
+# Intents of a message that starts a report, and the entities a clarification of it carries.
+REPORTS = frozenset({"report_deepfake", "crisis_safety"})
+REPORT_ENTITIES = frozenset({"affected", "content_kind", "platform"})
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？；;])\s*|\n+")
 _QUESTION = re.compile(
@@ -101,14 +110,31 @@ def _adopt(whole: dict[str, Any], reading: dict[str, Any], how: str) -> dict[str
 
 
 def refine(
-    text: str, parsed: dict[str, Any], parse: Parse, previous_missed: str | None = None
+    text: str,
+    parsed: dict[str, Any],
+    parse: Parse,
+    previous_missed: str | None = None,
+    previous_report: str | None = None,
 ) -> dict[str, Any]:
-    """A better parse of `text` than `parsed`, or `parsed` itself."""
+    """A better parse of `text` than `parsed`, or `parsed` itself.
+
+    `previous_missed`: the user's previous message if it fell back or was out of scope;
+    `previous_report`: the user's previous message if it started a report (`REPORTS`)."""
     if not text or text.startswith("/"):
         return parsed
     name, confidence = top(parsed)
     if name in NOT_TOPICS - {"greet", "goodbye", "thank"} and confidence >= UNSURE_BELOW:
         return parsed
+    if (
+        previous_report
+        and len(text) <= SHORT_REPLY
+        and name in MISSES
+        and any(e.get("entity") in REPORT_ENTITIES for e in parsed.get("entities", []))
+    ):
+        together = parse(f"{previous_report}\n{text}")
+        joined_name, joined_confidence = top(together)
+        if joined_name in REPORTS and joined_confidence >= CONTEXT_AT_LEAST:
+            return _adopt(parsed, together, "context")
     if (
         previous_missed
         and len(text) <= SHORT_REPLY

@@ -30,15 +30,17 @@ _installed = False
 focus_enabled = True
 
 
-def _previous_missed(tracker: Any) -> str | None:
-    """The text of the user's previous message, if it fell back or was out of scope."""
+def _previous_message(tracker: Any) -> tuple[str | None, str | None]:
+    """The user's previous message as (missed, report): its text in the first place if it fell back
+    or was out of scope, in the second if it started a report."""
     if tracker is None:
-        return None
+        return None, None
     for event in reversed(tracker.events):
         if getattr(event, "type_name", None) == "user":
             intent = (event.intent or {}).get("name")
-            return event.text if intent in focus.MISSES and event.text else None
-    return None
+            text = event.text if event.text and not event.text.startswith("/") else None
+            return (text if intent in focus.MISSES else None), (text if intent in focus.REPORTS else None)
+    return None, None
 
 
 def _install_focus() -> None:
@@ -58,7 +60,8 @@ def _install_focus() -> None:
             part = UserMessage(text, sender_id=message.sender_id, input_channel=message.input_channel)
             return original(self, part, tracker, only_output_properties)
 
-        return focus.refine(message.text or "", parsed, parse, _previous_missed(tracker))
+        missed, report = _previous_message(tracker)
+        return focus.refine(message.text or "", parsed, parse, missed, report)
 
     MessageProcessor._parse_message_with_graph = parse_with_focus  # type: ignore[method-assign]
 

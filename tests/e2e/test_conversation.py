@@ -159,3 +159,18 @@ def test_status_check_round_trip(stack):
     reference = next(w for w in texts(replies).replace(".", " ").split() if w.startswith("SS-"))
     replies = chat(stack, sender(), f"status {reference}")
     assert reference in texts(replies)
+
+
+def test_a_clarification_after_a_report_stays_in_the_report(stack):
+    me = sender()
+    chat(
+        stack,
+        me,
+        "someone on instagram made an AI nude of me and says he'll send it to all my followers unless I pay him",
+    )
+    replies = chat(stack, me, "it's me, I'm 22")
+    said = texts(replies)
+    # alone it falls back: "did you mean" topics that have nothing to do with blackmail
+    assert "not sure I understood" not in said
+    assert said.splitlines()[0].startswith("If anyone is in immediate danger, call 999")
+    assert "18222" in said  # the money-demand steps again, for the person it is happening to

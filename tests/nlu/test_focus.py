@@ -72,6 +72,36 @@ def test_a_clarification_after_a_miss_is_read_with_it():
     assert calls == [f"{missed}\nit's me, I'm 22"]
 
 
+REPORT = "someone on instagram made an AI nude of me and will send it to my followers unless I pay"
+SELF = [{"entity": "affected", "value": "self", "start": 5, "end": 7}]
+
+
+def test_a_clarification_of_a_report_is_read_with_it():
+    parse, calls = parser({f"{REPORT}\nit's me, I'm 22": parsed("report_deepfake", 0.97, SELF)})
+    result = refine("it's me, I'm 22", parsed("nlu_fallback", 0.35, SELF), parse, previous_report=REPORT)
+    assert result["intent"]["name"] == "report_deepfake"
+    assert result["focus"] == "context"
+    assert calls == [f"{REPORT}\nit's me, I'm 22"]
+
+
+def test_after_a_report_only_a_missed_reply_that_names_the_report_is_read_with_it():
+    parse, calls = parser({})
+    # understood alone: left alone
+    refine("thanks", parsed("thank", 0.9), parse, previous_report=REPORT)
+    refine("bye", parsed("goodbye", 0.45), parse, previous_report=REPORT)
+    # missed, but about nothing the report asks: the fallback's "did you mean" stays
+    assert refine("asdfgh", parsed("nlu_fallback", 0.3), parse, previous_report=REPORT)["intent"]["name"] == (
+        "nlu_fallback"
+    )
+    assert calls == []
+    # read together, but the reading is no longer the report: not taken
+    parse, calls = parser({f"{REPORT}\nmy son": parsed("sharenting_tips", 0.9)})
+    son = [{"entity": "affected", "value": "child", "start": 0, "end": 6}]
+    assert refine("my son", parsed("nlu_fallback", 0.3, son), parse, previous_report=REPORT)["intent"][
+        "name"
+    ] == ("nlu_fallback")
+
+
 def test_no_context_without_a_previous_miss_or_for_a_long_reply():
     parse, calls = parser({})
     refine("instagram", parsed("inform", 0.9), parse, previous_missed=None)
