@@ -14,10 +14,11 @@ The classifier sees a message as one bag of features. That fails in two common c
   a topic.
 - **A clarification of a report.** The same "it's me, I'm 22" right after a message that started
   the report flow: alone it falls back ("did you mean...?", with topics that have nothing to do
-  with a person being blackmailed). When such a reply falls back but names who or what the report
-  is about (the gazetteer's `affected`, `content_kind` or `platform`), it is read with the report
-  it clarifies, and kept if that reading is still the report (or the safety answer). Replies
-  the classifier understands alone ("thanks", "bye", "instagram" as an answer) are untouched.
+  with a person being blackmailed) or even reads as "goodbye". When such a short reply is unsure,
+  missed or small talk but names who or what the report is about (the gazetteer's `affected`,
+  `content_kind` or `platform`), it is read with the report it clarifies, and that reading is
+  kept if it is still the report (or the safety answer). "thanks" or "bye" (no such entity), a sure
+  answer to the form ("my son", "instagram") and a sure new question are untouched.
 
 `refine` is pure (it takes the parse function), so it is tested without a model;
 `safeshare.rasa_ext.server` installs it into Rasa's message processor. Extra parses happen only for
@@ -128,7 +129,7 @@ def refine(
     if (
         previous_report
         and len(text) <= SHORT_REPLY
-        and name in MISSES
+        and (name in MISSES or name in NOT_TOPICS or confidence < UNSURE_BELOW)
         and any(e.get("entity") in REPORT_ENTITIES for e in parsed.get("entities", []))
     ):
         together = parse(f"{previous_report}\n{text}")

@@ -84,11 +84,21 @@ def test_a_clarification_of_a_report_is_read_with_it():
     assert calls == [f"{REPORT}\nit's me, I'm 22"]
 
 
+def test_a_clarification_of_a_report_read_as_small_talk_is_read_with_it_too():
+    parse, calls = parser({f"{REPORT}\nit's me, I'm 22": parsed("report_deepfake", 0.97, SELF)})
+    result = refine("it's me, I'm 22", parsed("goodbye", 0.63, SELF), parse, previous_report=REPORT)
+    assert result["intent"]["name"] == "report_deepfake"
+
+
 def test_after_a_report_only_a_missed_reply_that_names_the_report_is_read_with_it():
     parse, calls = parser({})
-    # understood alone: left alone
+    # understood alone, or naming nothing the report asks: left alone
     refine("thanks", parsed("thank", 0.9), parse, previous_report=REPORT)
     refine("bye", parsed("goodbye", 0.45), parse, previous_report=REPORT)
+    refine("my son", parsed("inform", 0.9, SELF), parse, previous_report=REPORT)
+    refine(
+        "how do i make my ig private", parsed("privacy_settings", 0.9, SELF), parse, previous_report=REPORT
+    )
     # missed, but about nothing the report asks: the fallback's "did you mean" stays
     assert refine("asdfgh", parsed("nlu_fallback", 0.3), parse, previous_report=REPORT)["intent"]["name"] == (
         "nlu_fallback"
