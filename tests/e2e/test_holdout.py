@@ -59,8 +59,8 @@ def test_held_out_topic_accuracy(stack, folder, language):
 
 # Sets written from the catalogue and the style guide alone, in six writing styles (situations,
 # long stories, typos, code-mixing, formal letters, terse): tests/nlu_dev/ was tuned against,
-# tests/nlu_test/ was written after that tuning and later tuned against too, tests/nlu_test2/,
-# tests/nlu_test3/ and tests/nlu_test4/ were written later and are only measured. Topic-accuracy floors a few points
+# tests/nlu_test/ was written after that tuning and later tuned against too, tests/nlu_test2/ to
+# tests/nlu_test5/ were written later and are only measured. Topic-accuracy floors a few points
 # under what they measured (docs/benchmarks.md); out-of-scope recall per set only against a
 # collapse (see above); in-scope false rejections at most 6% per set (a retrained model moves a
 # set's figure by about a point) and 5% pooled.
@@ -75,6 +75,8 @@ STYLED_FLOORS = {
     ("nlu_test3", "zh"): (0.85, 0.70, 0.06),
     ("nlu_test4", "en"): (0.85, 0.70, 0.06),
     ("nlu_test4", "zh"): (0.86, 0.70, 0.06),
+    ("nlu_test5", "en"): (0.88, 0.70, 0.06),
+    ("nlu_test5", "zh"): (0.87, 0.70, 0.06),
 }
 # Pooled over the styled sets of one language: out-of-scope recall, in-scope false rejections.
 POOLED_FLOORS = {"en": (0.80, 0.05), "zh": (0.80, 0.05)}
