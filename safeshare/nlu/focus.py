@@ -17,7 +17,8 @@ The classifier sees a message as one bag of features. That fails in two common c
   with a person being blackmailed) or even reads as "goodbye". When such a short reply is unsure,
   missed or small talk but names who or what the report is about (the gazetteer's `affected`,
   `content_kind` or `platform`), it is read with the report it clarifies, and that reading is
-  kept if it is still the report (or the safety answer). "thanks" or "bye" (no such entity), a sure
+  kept if it is still the report (or the safety answer), however sure: the report was taken at
+  its own confidence. "thanks" or "bye" (no such entity), a sure
   answer to the form ("my son", "instagram") and a sure new question are untouched.
 
 `refine` is pure (it takes the parse function), so it is tested without a model;
@@ -133,8 +134,9 @@ def refine(
         and any(e.get("entity") in REPORT_ENTITIES for e in parsed.get("entities", []))
     ):
         together = parse(f"{previous_report}\n{text}")
-        joined_name, joined_confidence = top(together)
-        if joined_name in REPORTS and joined_confidence >= CONTEXT_AT_LEAST:
+        # the report was taken at its own confidence; read together, it only has to stay the
+        # report (a reading below the fallback's threshold would have come back as nlu_fallback)
+        if top(together)[0] in REPORTS:
             return _adopt(parsed, together, "context")
     if (
         previous_missed

@@ -84,6 +84,12 @@ def test_a_clarification_of_a_report_is_read_with_it():
     assert calls == [f"{REPORT}\nit's me, I'm 22"]
 
 
+def test_a_report_taken_unsure_is_still_the_context():
+    parse, _calls = parser({f"{REPORT}\nit's me, I'm 22": parsed("report_deepfake", 0.36, SELF)})
+    result = refine("it's me, I'm 22", parsed("nlu_fallback", 0.35, SELF), parse, previous_report=REPORT)
+    assert result["intent"]["name"] == "report_deepfake"
+
+
 def test_a_clarification_of_a_report_read_as_small_talk_is_read_with_it_too():
     parse, calls = parser({f"{REPORT}\nit's me, I'm 22": parsed("report_deepfake", 0.97, SELF)})
     result = refine("it's me, I'm 22", parsed("goodbye", 0.63, SELF), parse, previous_report=REPORT)
