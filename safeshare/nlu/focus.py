@@ -18,8 +18,8 @@ The classifier sees a message as one bag of features. That fails in two common c
   missed or small talk but names who or what the report is about (the gazetteer's `affected`,
   `content_kind` or `platform`), it is read with the report it clarifies, and that reading is
   kept if it is still the report (or the safety answer), however sure: the report was taken at
-  its own confidence. "thanks" or "bye" (no such entity), a sure
-  answer to the form ("my son", "instagram") and a sure new question are untouched.
+  its own confidence. "thanks" or "bye" (no such entity), a sure answer to the form ("my son",
+  "instagram") and a sure new question are untouched.
 
 `refine` is pure (it takes the parse function), so it is tested without a model;
 `safeshare.rasa_ext.server` installs it into Rasa's message processor. Extra parses happen only for
