@@ -39,7 +39,12 @@ from safeshare.nlu.crisis import FITS_A_CRISIS, REPORT_INTENT, SAFETY_INTENT, SC
         ),
         ("啱啱zoom會老細叫我過數 我過左", "deepfake_spotting", 0.7, SCAM_INTENT),
         # ... and when the classifier chose the scam answer but was unsure, it is not turned away
-        ("my sister is on facetime crying, saying she needs $30k sent tonight", SCAM_INTENT, 0.34, SCAM_INTENT),
+        (
+            "my sister is on facetime crying, saying she needs $30k sent tonight",
+            SCAM_INTENT,
+            0.34,
+            SCAM_INTENT,
+        ),
         ("my sister is on facetime crying, saying she needs $30k sent tonight", SCAM_INTENT, 0.8, None),
         # a leak by ransomware, and an ID card demanded for a membership, are not threats
         ("個仔補習社話佢哋電腦中咗勒索軟件，學生資料可能俾人攞咗，點算好？", "data_breach", 0.7, None),
