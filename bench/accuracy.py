@@ -264,7 +264,7 @@ def main() -> int:
     parser.add_argument(
         "--errors",
         action="store_true",
-        help="print every wrong prediction of the sets tuned against (dev, test); never test2's",
+        help="print every wrong prediction of the sets tuned against (dev, test); never a measured-only set's",
     )
     parser.add_argument(
         "--sets",

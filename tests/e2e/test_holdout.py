@@ -18,7 +18,7 @@ pytestmark = pytest.mark.model
 # Each set has only 13-57 out-of-scope near misses, and a model retrained from the same data and
 # config moves their recall by up to 12 points (docs/benchmarks.md, "Training is not repeatable"):
 # per set, the out-of-scope floor only catches a collapse; the near misses of the styled sets
-# pooled per language (~150) carry the real floor (test_out_of_scope_pooled).
+# pooled per language (~270) carry the real floor (test_out_of_scope_pooled).
 #
 # (folder, language): minimum size, topic accuracy, out-of-scope recall, in-scope false rejections
 FLOORS = {
