@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
+from safeshare import crisis
 from safeshare.domain import form_slots, slot_values  # (Rasa's `domain` argument is another thing)
 from safeshare.settings import get_settings
 
@@ -77,6 +78,67 @@ def say_next_report_group(dispatcher: CollectingDispatcher, tracker: Tracker) ->
         return None
     dispatcher.utter_message(response=pending[0])
     return [SlotSet(PENDING, pending[1:] or None)]
+
+
+# The crisis categories that are kinds of content (values of the `content_kind` slot), most urgent first.
+CRISIS_KINDS = (crisis.SEXUAL, crisis.THREAT, crisis.MONEY)
+
+
+def answered_elsewhere(tracker: Tracker, slot: str) -> Any:
+    """The value the latest message gives `slot` of the report form when the form asked about
+    another of its slots and the message does not answer that one.
+
+    Asked what kind of content it is, someone may answer who it is about (「係我個仔」) or where it
+    is; the form takes that answer for the slot it fits and asks its question again, instead of
+    rejecting the message as not understood. A message that does answer the question asked
+    ("they are asking me for money" when asked the kind of content) fills only that slot, so the
+    "me" in it does not overwrite who is affected.
+    """
+    requested = tracker.get_slot("requested_slot")
+    if requested in (None, slot):
+        return None
+    entities = tracker.latest_message.get("entities") or []
+    if any(entity.get("entity") == requested for entity in entities):
+        return None
+    allowed = slot_values(slot)
+    values = [str(e.get("value")) for e in entities if e.get("entity") == slot]
+    values = [value for value in values if value in allowed]
+    return values[-1] if values else None
+
+
+def kind_from_crisis(tracker: Tracker) -> str | None:
+    """The kind of content from the crisis lexicon (safeshare/crisis.py) when the gazetteer found
+    none and the form does not know it yet: 「咸片」 or "his nudes of me" name it as surely as a
+    button would, and a parent who said so should not be asked again. The most urgent kind wins,
+    as in the checklist (sexual, then threat, then money)."""
+    if tracker.get_slot("content_kind"):
+        return None
+    entities = tracker.latest_message.get("entities") or []
+    if any(entity.get("entity") == "content_kind" for entity in entities):
+        return None
+    found = {str(e.get("value")) for e in entities if e.get("entity") == "crisis"}
+    return next((kind for kind in CRISIS_KINDS if kind in found), None)
+
+
+class ValidateReportDeepfakeForm(FormValidationAction):
+    """Called by the report form only, when it starts and after each answer. Takes an answer
+    given to another of the report's questions (`answered_elsewhere`) and a kind of content the
+    crisis lexicon recognised (`kind_from_crisis`)."""
+
+    def name(self) -> str:
+        return "validate_report_deepfake_form"
+
+    async def extract_affected(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        value = answered_elsewhere(tracker, "affected")
+        return {"affected": value} if value else {}
+
+    async def extract_content_kind(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        value = answered_elsewhere(tracker, "content_kind") or kind_from_crisis(tracker)
+        return {"content_kind": value} if value else {}
 
 
 class ActionReportDeepfakeSteps(Action):

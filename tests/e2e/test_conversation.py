@@ -174,3 +174,37 @@ def test_a_clarification_after_a_report_stays_in_the_report(stack):
     assert "not sure I understood" not in said
     assert said.splitlines()[0].startswith("If anyone is in immediate danger, call 999")
     assert "18222" in said  # the money-demand steps again, for the person it is happening to
+
+
+def test_the_report_form_takes_an_answer_to_another_of_its_questions(stack):
+    me = sender()
+    replies = chat(stack, me, "I want to report a deepfake video of me")
+    # who it is about was understood ("of me"): the form asks what kind of content it is
+    assert "Which of these best describes it?" in texts(replies), texts(replies)
+    # the answer corrects who it is about instead: taken, and the same question asked again,
+    # never "I didn't understand"
+    replies = chat(stack, me, "sorry it's not me, it's my son")
+    said = texts(replies)
+    assert "didn't quite get that" not in said and "Which of these best describes it?" in said, said
+    chat(stack, me, '/inform{"content_kind":"sexual"}')
+    chat(stack, me, '/inform{"platform":"instagram"}')
+    chat(stack, me, "/more")
+    removal = texts(chat(stack, me, "/more"))
+    # the removal steps for a child (Take It Down), not those for an adult (StopNCII)
+    assert "Take It Down" in removal and "StopNCII" not in removal, removal
+
+
+def test_a_report_that_names_the_kind_of_content_in_its_own_words_gets_the_steps_at_once(stack):
+    me = sender()
+    replies = chat(
+        stack, me, "班同學將我13歲個仔塊面改落一條咸片度，而家喺班WhatsApp group度傳緊，我應該點做？"
+    )
+    said = texts(replies)
+    assert said.splitlines()[0].startswith("如有人身處即時危險"), said
+    # 「咸片」 is sexual content (the crisis lexicon): no question about the kind of content, the
+    # urgent steps at once, with "do not save or forward it"
+    assert "屬於以下哪一類" not in said, said
+    assert "不要儲存、截圖或轉發" in said, said
+    # the parent adds who it is: read with the report, not "I didn't understand"
+    replies = chat(stack, me, "係我個仔")
+    assert "不太明白" not in texts(replies), texts(replies)
