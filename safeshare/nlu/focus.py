@@ -125,8 +125,6 @@ def refine(
     if not text or text.startswith("/"):
         return parsed
     name, confidence = top(parsed)
-    if name in NOT_TOPICS - {"greet", "goodbye", "thank"} and confidence >= UNSURE_BELOW:
-        return parsed
     if (
         previous_report
         and len(text) <= SHORT_REPLY
@@ -138,6 +136,11 @@ def refine(
         # report (a reading below the fallback's threshold would have come back as nlu_fallback)
         if top(together)[0] in REPORTS:
             return _adopt(parsed, together, "context")
+    # A confident short answer ("yes", "no", "instagram") stands as it is, except right after a
+    # report, where one that names who or what it is about ("it's me, I'm 22", 「係我個仔」,
+    # "yes it's sexual") clarifies the report and was read with it above.
+    if name in NOT_TOPICS - {"greet", "goodbye", "thank"} and confidence >= UNSURE_BELOW:
+        return parsed
     if (
         previous_missed
         and len(text) <= SHORT_REPLY

@@ -32,14 +32,17 @@ focus_enabled = True
 
 def _previous_message(tracker: Any) -> tuple[str | None, str | None]:
     """The user's previous message as (missed, report): its text in the first place if it fell back
-    or was out of scope, in the second if it started a report."""
+    or was out of scope, in the second if it started a report and no form is asking questions (a
+    form takes the answers to its questions itself, actions/flows.py)."""
     if tracker is None:
         return None, None
+    asking = bool(getattr(tracker, "active_loop_name", None))
     for event in reversed(tracker.events):
         if getattr(event, "type_name", None) == "user":
             intent = (event.intent or {}).get("name")
             text = event.text if event.text and not event.text.startswith("/") else None
-            return (text if intent in focus.MISSES else None), (text if intent in focus.REPORTS else None)
+            report = text if intent in focus.REPORTS and not asking else None
+            return (text if intent in focus.MISSES else None), report
     return None, None
 
 

@@ -96,12 +96,24 @@ def test_a_clarification_of_a_report_read_as_small_talk_is_read_with_it_too():
     assert result["intent"]["name"] == "report_deepfake"
 
 
-def test_after_a_report_only_a_missed_reply_that_names_the_report_is_read_with_it():
+def test_a_sure_short_answer_that_names_who_it_is_about_is_read_with_the_report():
+    # 「係我個仔」 alone is a confident `inform`, which outside a form has nothing to answer
+    son = [{"entity": "affected", "value": "child", "start": 1, "end": 4}]
+    parse, calls = parser({f"{REPORT}\n係我個仔": parsed("report_deepfake", 0.91, son)})
+    result = refine("係我個仔", parsed("inform", 0.9, son), parse, previous_report=REPORT)
+    assert result["intent"]["name"] == "report_deepfake"
+    assert calls == [f"{REPORT}\n係我個仔"]
+    # the same answer with no report before it stays an answer
+    parse, calls = parser({})
+    assert refine("係我個仔", parsed("inform", 0.9, son), parse)["intent"]["name"] == "inform"
+    assert calls == []
+
+
+def test_after_a_report_only_a_reply_that_names_the_report_is_read_with_it():
     parse, calls = parser({})
     # understood alone, or naming nothing the report asks: left alone
     refine("thanks", parsed("thank", 0.9), parse, previous_report=REPORT)
     refine("bye", parsed("goodbye", 0.45), parse, previous_report=REPORT)
-    refine("my son", parsed("inform", 0.9, SELF), parse, previous_report=REPORT)
     refine(
         "how do i make my ig private", parsed("privacy_settings", 0.9, SELF), parse, previous_report=REPORT
     )
