@@ -16,9 +16,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
+import scipy.sparse
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.sparse_featurizer.regex_featurizer import RegexFeaturizer
+from rasa.shared.nlu.constants import ACTION_TEXT, RESPONSE, TEXT
+from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from safeshare import crisis
@@ -202,3 +207,46 @@ class ConceptFeaturizer(RegexFeaturizer):
         self.known_patterns = patterns()
         self._persist()
         return self._resource
+
+    def _compiled(self) -> list[tuple[str, re.Pattern[str]]]:
+        known = self.known_patterns
+        cached = getattr(self, "_compiled_for", None)
+        if cached is None or cached[0] is not known:
+            flags = 0 if self.case_sensitive else re.IGNORECASE
+            cached = (known, [(p["name"], re.compile(p["pattern"], flags)) for p in known])
+            self._compiled_for = cached
+        return cached[1]
+
+    def _features_for_patterns(
+        self, message: Message, attribute: str
+    ) -> tuple[scipy.sparse.coo_matrix | None, scipy.sparse.coo_matrix | None]:
+        """What `RegexFeaturizer._features_for_patterns` returns, and the same `pattern` marks on
+        the tokens, with far less work per message: the patterns are compiled once, and only a
+        pattern that matched somewhere is compared with each token (Rasa's compares every pattern
+        with every token). tests/nlu/test_concepts.py checks the two agree."""
+        text = message.get(attribute)
+        if not text:
+            return None, None
+        tokens = message.get(TOKENS_NAMES[attribute], [])
+        if not tokens:
+            return None, None
+        compiled = self._compiled()
+        sequence_features = np.zeros([len(tokens), len(compiled)])
+        sentence_features = np.zeros([1, len(compiled)])
+        marks = [{name: False for name, _ in compiled} for _ in tokens]
+        whole = attribute in (RESPONSE, TEXT, ACTION_TEXT)
+        for index, (name, regex) in enumerate(compiled):
+            spans = [(m.start(), m.end()) for m in regex.finditer(text)]
+            if not spans:
+                continue
+            for token_index, token in enumerate(tokens):
+                if any(token.start < end and token.end > start for start, end in spans):
+                    marks[token_index][name] = True
+                    sequence_features[token_index][index] = 1.0
+                    if whole:
+                        sentence_features[0][index] = 1.0
+        for token, mark in zip(tokens, marks, strict=True):
+            known = token.get("pattern", default={})
+            known.update(mark)
+            token.set("pattern", known)
+        return scipy.sparse.coo_matrix(sequence_features), scipy.sparse.coo_matrix(sentence_features)
