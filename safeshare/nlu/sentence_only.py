@@ -56,7 +56,7 @@ def check_config(pipeline: list[dict[str, Any]]) -> None:
         return
     for step in pipeline[here + 1 :]:
         name = str(step.get("name", ""))
-        if name == "DIETClassifier":
+        if name == "DIETClassifier" or name.endswith(".SentenceDIETClassifier"):
             if int(step.get("number_of_transformer_layers", 2)) > 0:
                 raise ValueError("SentenceFeaturesOnly drops token features that DIET's transformer reads")
             if step.get("entity_recognition", True):

@@ -76,7 +76,8 @@ def test_the_shipped_pipeline_reads_no_token_features():
     check_config(pipeline)  # raises if DIET or another component after it would need them
     names = [step["name"] for step in pipeline]
     assert (
-        names.index("safeshare.nlu.sentence_only.SentenceFeaturesOnly") == names.index("DIETClassifier") - 1
+        names.index("safeshare.nlu.sentence_only.SentenceFeaturesOnly")
+        == names.index("safeshare.nlu.sentence_diet.SentenceDIETClassifier") - 1
     )
     # A featurizer that only makes token features would be work for nothing.
     assert "LexicalSyntacticFeaturizer" not in names
