@@ -68,11 +68,18 @@ class Report:
         rows = [(intent, ok / total, total) for intent, (ok, total) in self.per_intent.items()]
         return sorted(rows, key=lambda row: (row[1], row[0]))[:n]
 
-    def summary(self) -> str:
-        lines = [
+    def totals(self) -> str:
+        return (
             f"topic accuracy {self.accuracy:.1%} ({self.correct}/{self.total}); "
             f"out-of-scope recall {self.oos_recall:.1%}; "
-            f"in-scope false rejections {self.false_rejection:.1%}",
+            f"in-scope false rejections {self.false_rejection:.1%}"
+        )
+
+    def summary(self) -> str:
+        """The totals, the worst topics and the top confusions (not for a set that is only
+        measured: reading its mistakes would be tuning against it; `totals` then)."""
+        lines = [
+            self.totals(),
             "worst topics: " + ", ".join(f"{name} {score:.0%} (n={n})" for name, score, n in self.worst()),
         ]
         if self.confusions:

@@ -16,16 +16,17 @@ from tests.helpers import REPORTS
 pytestmark = pytest.mark.model
 
 # Each set has only 13-57 out-of-scope near misses, and a model retrained from the same data and
-# config moves their recall by up to 12 points (docs/benchmarks.md, "Training is not repeatable"):
-# per set, the out-of-scope floor only catches a collapse; the near misses of the styled sets
-# pooled per language (~270) carry the real floor (test_out_of_scope_pooled).
+# config moves their recall by up to 12 points (docs/benchmarks.md, "Training is not repeatable";
+# tests/nlu_test5/ English: 80.0% with one training run, 72.5% with the next): per set, the
+# out-of-scope floor only catches a collapse; the near misses of the styled sets pooled per
+# language (~270) carry the real floor (test_out_of_scope_pooled).
 #
 # (folder, language): minimum size, topic accuracy, out-of-scope recall, in-scope false rejections
 FLOORS = {
-    ("nlu_holdout", "en"): (150, 0.90, 0.70, 0.05),
-    ("nlu_holdout", "zh"): (150, 0.90, 0.70, 0.05),
-    ("nlu_holdout_blind", "en"): (190, 0.90, 0.70, 0.05),
-    ("nlu_holdout_blind", "zh"): (190, 0.87, 0.70, 0.05),
+    ("nlu_holdout", "en"): (150, 0.90, 0.60, 0.05),
+    ("nlu_holdout", "zh"): (150, 0.90, 0.60, 0.05),
+    ("nlu_holdout_blind", "en"): (190, 0.90, 0.60, 0.05),
+    ("nlu_holdout_blind", "zh"): (190, 0.87, 0.60, 0.05),
 }
 
 
@@ -42,11 +43,14 @@ def _server_intent(stack):
     return predict
 
 
-def _check(report, name: str, accuracy: float, oos_recall: float, false_rejection: float) -> None:
-    REPORTS.append(f"{name}: {report.summary()}")
-    assert report.accuracy >= accuracy, report.summary()
-    assert report.oos_recall >= oos_recall, report.summary()
-    assert report.false_rejection <= false_rejection, report.summary()
+def _check(
+    report, name: str, accuracy: float, oos_recall: float, false_rejection: float, measured_only: bool = False
+) -> None:
+    said = report.totals() if measured_only else report.summary()
+    REPORTS.append(f"{name}: {said}")
+    assert report.accuracy >= accuracy, said
+    assert report.oos_recall >= oos_recall, said
+    assert report.false_rejection <= false_rejection, said
 
 
 @pytest.mark.parametrize(("folder", "language"), list(FLOORS))
@@ -65,19 +69,21 @@ def test_held_out_topic_accuracy(stack, folder, language):
 # collapse (see above); in-scope false rejections at most 6% per set (a retrained model moves a
 # set's figure by about a point) and 5% pooled.
 STYLED_FLOORS = {
-    ("nlu_dev", "en"): (0.87, 0.70, 0.06),
-    ("nlu_dev", "zh"): (0.87, 0.70, 0.06),
-    ("nlu_test", "en"): (0.85, 0.70, 0.06),
-    ("nlu_test", "zh"): (0.86, 0.70, 0.06),
-    ("nlu_test2", "en"): (0.87, 0.70, 0.06),
-    ("nlu_test2", "zh"): (0.87, 0.70, 0.06),
-    ("nlu_test3", "en"): (0.84, 0.70, 0.06),
-    ("nlu_test3", "zh"): (0.85, 0.70, 0.06),
-    ("nlu_test4", "en"): (0.85, 0.70, 0.06),
-    ("nlu_test4", "zh"): (0.86, 0.70, 0.06),
-    ("nlu_test5", "en"): (0.88, 0.70, 0.06),
-    ("nlu_test5", "zh"): (0.87, 0.70, 0.06),
+    ("nlu_dev", "en"): (0.87, 0.60, 0.06),
+    ("nlu_dev", "zh"): (0.87, 0.60, 0.06),
+    ("nlu_test", "en"): (0.85, 0.60, 0.06),
+    ("nlu_test", "zh"): (0.86, 0.60, 0.06),
+    ("nlu_test2", "en"): (0.87, 0.60, 0.06),
+    ("nlu_test2", "zh"): (0.87, 0.60, 0.06),
+    ("nlu_test3", "en"): (0.84, 0.60, 0.06),
+    ("nlu_test3", "zh"): (0.85, 0.60, 0.06),
+    ("nlu_test4", "en"): (0.85, 0.60, 0.06),
+    ("nlu_test4", "zh"): (0.86, 0.60, 0.06),
+    ("nlu_test5", "en"): (0.88, 0.60, 0.06),
+    ("nlu_test5", "zh"): (0.87, 0.60, 0.06),
 }
+# Only measured: their totals are printed, never their worst topics or confusions.
+MEASURED_ONLY = {"nlu_test2", "nlu_test3", "nlu_test4", "nlu_test5"}
 # Pooled over the styled sets of one language: out-of-scope recall, in-scope false rejections.
 POOLED_FLOORS = {"en": (0.80, 0.05), "zh": (0.80, 0.05)}
 _predictions: dict[str, str] = {}
@@ -101,7 +107,12 @@ def _cached(predict):
 @pytest.mark.parametrize(("folder", "language"), list(STYLED_FLOORS))
 def test_styled_sets(stack, folder, language):
     report = score(_styled(folder, language), _cached(_server_intent(stack)))
-    _check(report, f"{folder} {language}", *STYLED_FLOORS[(folder, language)])
+    _check(
+        report,
+        f"{folder} {language}",
+        *STYLED_FLOORS[(folder, language)],
+        measured_only=folder in MEASURED_ONLY,
+    )
 
 
 @pytest.mark.parametrize("language", list(POOLED_FLOORS))
@@ -109,7 +120,7 @@ def test_out_of_scope_pooled(stack, language):
     examples = [ex for folder, lang in STYLED_FLOORS if lang == language for ex in _styled(folder, language)]
     report = score(examples, _cached(_server_intent(stack)))
     assert report.oos_total >= 150
-    REPORTS.append(f"styled sets pooled {language}: {report.summary()}")
+    REPORTS.append(f"styled sets pooled {language}: {report.totals()}")  # measured-only sets in it
     oos_recall, false_rejection = POOLED_FLOORS[language]
-    assert report.oos_recall >= oos_recall, report.summary()
-    assert report.false_rejection <= false_rejection, report.summary()
+    assert report.oos_recall >= oos_recall, report.totals()
+    assert report.false_rejection <= false_rejection, report.totals()
