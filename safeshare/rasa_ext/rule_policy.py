@@ -16,19 +16,35 @@ left, so the same keys come out: tests/e2e/test_rule_policy.py compares both on 
 every conversation test story (5,848 matchings: 2.4 s with Rasa's loop, 0.3 s here). In the
 long-conversation benchmark, matching rule keys went from 13% of Rasa's CPU to under 0.1%
 (docs/benchmarks.md, section 6).
+
+The states themselves are built for the newest states only. Rasa's `_prediction_states` replays
+the tracker and builds a state for every action of it, twice for the first prediction after a
+message (once with the message's text, once with its intent), although no rule looks further
+back than its own length. Here the tracker is still replayed in full (the slots and the form at
+each point depend on every event), but a state is built only for the last `reach` actions, where
+`reach` is the longest rule key of either lookup table; the two predictions share them. The keys
+kept are the same: against an older state every key is kept anyway (above). The test compares
+whole predictions with Rasa's for every state of every conversation test story.
 """
 
 from __future__ import annotations
 
+import copy
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
+from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ACTION_NAME, INTENT
 
 _original = RulePolicy._get_possible_keys
+_original_prediction_states = RulePolicy._prediction_states
 _installed = False
 
 
@@ -43,9 +59,11 @@ class _Index:
     any_action: list[set[str]] = field(default_factory=list)
     by_intent: list[dict[str, set[str]]] = field(default_factory=list)
     any_intent: list[set[str]] = field(default_factory=list)
+    longest: int = 0
 
     def add(self, key: str, states: list[dict[str, Any]]) -> None:
         self.lengths[key] = len(states)
+        self.longest = max(self.longest, len(states))
         for distance, state in enumerate(reversed(states)):
             while len(self.by_action) <= distance:
                 self.by_action.append(defaultdict(set))
@@ -102,9 +120,65 @@ def get_possible_keys(self: RulePolicy, lookup: dict[str, Any], states: list[dic
     return possible_keys
 
 
+def reach(policy: RulePolicy) -> int:
+    """How many of the newest states any rule key of the policy looks at."""
+    tables = (policy.lookup.get(RULES) or {}, policy.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH) or {})
+    return max(_index(policy, lookup).longest for lookup in tables)
+
+
+def recent_states(tracker: DialogueStateTracker, domain: Domain, keep: int) -> list[State]:
+    """The last `keep` states of `tracker.past_states(domain)` (no turn ignored), built only for
+    those: `Domain.states_for_tracker_history` replaying the tracker as it does."""
+    applied = tracker.applied_events()
+    total = 1 + sum(1 for event in applied if isinstance(event, ActionExecuted))
+    skip = max(0, total - keep)
+    replay = tracker.init_copy()
+    states: list[State] = []
+    seen = 0
+    for event in applied:
+        if isinstance(event, ActionExecuted):
+            if seen >= skip:
+                states.append(domain.get_active_state(replay))
+            seen += 1
+        replay.update(event)
+    states.append(domain.get_active_state(replay))
+    return states
+
+
+def prediction_states(
+    self: RulePolicy,
+    tracker: DialogueStateTracker,
+    domain: Domain,
+    use_text_for_last_user_input: bool = False,
+    rule_only_data: dict[str, Any] | None = None,
+) -> list[State]:
+    """`Policy._prediction_states` for the rule policy: the states its rules can reach, built
+    once per tracker length (module docstring)."""
+    featurizer = self.featurizer
+    if type(featurizer) is not MaxHistoryTrackerFeaturizer or featurizer.max_history is not None:
+        return _original_prediction_states(
+            self, tracker, domain, use_text_for_last_user_input, rule_only_data
+        )
+    keep = reach(self)
+    cached = self.__dict__.get("_safeshare_states")
+    key = (len(tracker.events), keep, id(domain))
+    if cached is not None and cached[0]() is tracker and cached[1] == key:
+        states = cached[2]
+    else:
+        states = recent_states(tracker, domain, keep)
+        self.__dict__["_safeshare_states"] = (weakref.ref(tracker), key, states)
+    states = copy.deepcopy(states)
+    # What Rasa's featurizer does after building the states (MaxHistoryTrackerFeaturizer without a
+    # max history slices nothing; the rule policy keeps `action_unlikely_intent` states).
+    featurizer._choose_last_user_input([states], use_text_for_last_user_input)
+    return states
+
+
 def install() -> None:
-    """Replace `RulePolicy._get_possible_keys` once per process (idempotent)."""
+    """Replace `RulePolicy._get_possible_keys` and `_prediction_states` once per process
+    (idempotent)."""
     global _installed
     if not _installed:
         RulePolicy._get_possible_keys = get_possible_keys  # type: ignore[method-assign]
+        RulePolicy._prediction_states = prediction_states  # type: ignore[method-assign]
         _installed = True

@@ -1,7 +1,11 @@
-"""The rule policy's shortcut (safeshare/rasa_ext/rule_policy.py) keeps exactly the rule keys
-Rasa's own matching keeps, for the trained model's rules and every state of every conversation
-test story, played as it is (the conversation's first state is within reach of the rules) and
-after a long conversation (many states older than any rule).
+"""The rule policy's shortcuts (safeshare/rasa_ext/rule_policy.py) give Rasa's results, for the
+trained model's rules and every state of every conversation test story, played as it is (the
+conversation's first state is within reach of the rules) and after a long conversation (many
+states older than any rule):
+
+- the rule keys kept are exactly the keys Rasa's own matching keeps;
+- the states built for the newest actions only are the tail of Rasa's states, and the whole
+  prediction (probabilities, events, flags) is Rasa's.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
@@ -77,4 +82,70 @@ def test_the_same_keys_as_rasa_for_every_state_of_every_story(agent: Any) -> Non
     REPORTS.append(
         f"rule keys: {checked} matchings ({len(policy.lookup[RULES])} rules, 0 or 20 turns before), "
         f"Rasa {spent['rasa']:.1f} s, shortcut {spent['shortcut']:.1f} s, the same keys"
+    )
+
+
+def _prediction(policy: RulePolicy, tracker: DialogueStateTracker, domain: Any, shortcut: bool) -> tuple:
+    states = rule_policy.prediction_states if shortcut else rule_policy._original_prediction_states
+    keys = rule_policy.get_possible_keys if shortcut else rule_policy._original
+    with (
+        mock.patch.object(RulePolicy, "_prediction_states", states),
+        mock.patch.object(RulePolicy, "_get_possible_keys", keys),
+    ):
+        policy.__dict__.pop("_safeshare_states", None)
+        started = time.perf_counter()
+        first = policy.predict_action_probabilities(tracker, domain)
+        again = policy.predict_action_probabilities(tracker, domain)  # the shortcut's cached states
+        spent = time.perf_counter() - started
+        # The rule each lookup found (its key, not only its action), from the text and the intent.
+        rules = [policy._find_action_from_rules(tracker, domain, use_text) for use_text in (True, False)]
+    outcome = [
+        (
+            p.probabilities,
+            [e.as_dict() for e in p.events],
+            p.is_end_to_end_prediction,
+            p.is_no_user_prediction,
+            p.hide_rule_turn,
+            p.policy_name,
+        )
+        for p in (first, again)
+    ]
+    assert outcome[0] == outcome[1]
+    found = [(action, source if action else None, returning) for action, source, returning in rules]
+    return (outcome[0], found), spent
+
+
+def test_states_of_the_newest_actions_give_rasas_prediction_for_every_state_of_every_story(
+    agent: Any,
+) -> None:
+    policy, domain = _policy(agent), agent.domain
+    reach = rule_policy.reach(policy)
+    assert 2 <= reach <= 8
+    stories = _create_data_generator(str(STORIES), agent).generate_story_trackers()
+    checked, predicted, spent = 0, set(), {"rasa": 0.0, "shortcut": 0.0}
+    for story, turns_before in [(story, turns) for story in stories for turns in (0, 20)]:
+        tracker = DialogueStateTracker.from_events(story.sender_id, _long_start(turns_before), domain.slots)
+        for event in list(story.events)[1:]:
+            if isinstance(event, ActionExecuted):
+                full = tracker.past_states(domain)
+                assert rule_policy.recent_states(tracker, domain, reach) == full[-reach:]
+                expected, spent_rasa = _prediction(policy, tracker, domain, shortcut=False)
+                actual, spent_shortcut = _prediction(policy, tracker, domain, shortcut=True)
+                assert actual == expected, (story.sender_id, event)
+                spent["rasa"] += spent_rasa
+                spent["shortcut"] += spent_shortcut
+                probabilities = actual[0][0]
+                predicted.add(
+                    domain.action_names_or_texts[
+                        max(range(len(probabilities)), key=probabilities.__getitem__)
+                    ]
+                )
+                checked += 1
+            tracker.update(event)
+    assert checked > 1000
+    # Not a trivial agreement: the rules predicted many different actions, forms included.
+    assert len(predicted) > 30 and "report_deepfake_form" in predicted
+    REPORTS.append(
+        f"rule policy states: {checked} predictions (reach {reach} states, 0 or 20 turns before), "
+        f"Rasa {spent['rasa']:.1f} s, newest states only {spent['shortcut']:.1f} s, the same predictions"
     )
