@@ -3,12 +3,14 @@
 Parses every message of the crisis sets in-process with the shipped model (the project's
 extensions installed, as the server runs them) and counts those whose intent is one that starts
 with 999 (`safeshare.nlu.crisis`): the report flow, the safety answer, or an answer that fits a
-crisis. Look-alikes sent to the report flow or safety are counted too (over-triggering).
+crisis. Of the others, those turned away (out of scope or not understood) are counted apart from
+those given another topic's answer. Look-alikes sent to the report flow or safety are counted too (over-triggering).
 
 - tests/nlu_crisis/, tests/nlu_crisis_test/, tests/nlu_crisis_final/, tests/nlu_crisis_final2/:
   tuned against (each after it had been measured blind); CI requires 100% of them
   (tests/e2e/test_crisis_routing.py, through the server);
-- tests/nlu_crisis_final3/, tests/nlu_crisis_final4/: written after the crisis tuning, measured
+- tests/nlu_crisis_final3/, tests/nlu_crisis_final4/, tests/nlu_crisis_final5/: written after the
+  crisis tuning (the last one with the third round of training data), measured
   here only (`--misses` never prints their misses).
 
 Usage: python bench/crisis.py [--model PATH] [--misses]
@@ -35,8 +37,11 @@ SETS = (
     "nlu_crisis_final2",
     "nlu_crisis_final3",
     "nlu_crisis_final4",
+    "nlu_crisis_final5",
 )
-UNTOUCHED = frozenset({"nlu_crisis_final3", "nlu_crisis_final4"})
+# Intents whose reply is "outside what I can help with" or "I didn't understand" (with the menu).
+TURNED_AWAY = frozenset({"out_of_scope", "nlu_fallback"})
+UNTOUCHED = frozenset({"nlu_crisis_final3", "nlu_crisis_final4", "nlu_crisis_final5"})
 
 
 async def measure(model: Path, show_misses: bool) -> dict[str, dict[str, int]]:
@@ -51,10 +56,11 @@ async def measure(model: Path, show_misses: bool) -> dict[str, dict[str, int]]:
             if not path.exists():
                 continue
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            routed = 0
+            routed = turned_away = 0
             for item in data["crisis"]:
                 intent = (await agent.parse_message(item["text"]))["intent"]["name"]
                 routed += intent in routed_to
+                turned_away += intent in TURNED_AWAY
                 if intent not in routed_to and show_misses and folder not in UNTOUCHED:
                     print(f"  miss [{folder} {language}] {item['signal']} -> {intent}: {item['text'][:100]}")
             alike = 0
@@ -64,11 +70,13 @@ async def measure(model: Path, show_misses: bool) -> dict[str, dict[str, int]]:
             results[f"{folder} {language}"] = {
                 "crisis": len(data["crisis"]),
                 "routed": routed,
+                "turned_away": turned_away,
                 "look_alikes": len(data.get("not_crisis", [])),
                 "look_alikes_routed": alike,
             }
             print(
-                f"{folder} {language}: {routed}/{len(data['crisis'])} crises routed to safety first; "
+                f"{folder} {language}: {routed}/{len(data['crisis'])} crises routed to safety first "
+                f"({turned_away} turned away, the rest another topic's answer); "
                 f"{alike}/{len(data.get('not_crisis', []))} look-alikes sent there",
                 flush=True,
             )
