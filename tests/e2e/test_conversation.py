@@ -2,11 +2,13 @@
 
 import uuid
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
 from safeshare.db.models import Inquiry
 from safeshare.db.session import session_scope
+from safeshare.settings import get_settings
 from tests.helpers import chat, texts
 
 pytestmark = pytest.mark.model
@@ -205,6 +207,13 @@ def test_a_report_that_names_the_kind_of_content_in_its_own_words_gets_the_steps
     # urgent steps at once, with "do not save or forward it"
     assert "屬於以下哪一類" not in said, said
     assert "不要儲存、截圖或轉發" in said, said
+    # the case is about the parent's son, not the classmates who made the video
+    tracker = httpx.get(
+        f"{stack.rasa_url}/conversations/{me}/tracker",
+        params={"token": get_settings().rasa_token},
+        timeout=30,
+    ).json()
+    assert "affected=child" in tracker["slots"]["case_summary"], tracker["slots"]["case_summary"]
     # the parent adds who it is: read with the report, not "I didn't understand"
     replies = chat(stack, me, "係我個仔")
     assert "不太明白" not in texts(replies), texts(replies)
