@@ -20,11 +20,14 @@ long-conversation benchmark, matching rule keys went from 13% of Rasa's CPU to u
 The states themselves are built for the newest states only. Rasa's `_prediction_states` replays
 the tracker and builds a state for every action of it, twice for the first prediction after a
 message (once with the message's text, once with its intent), although no rule looks further
-back than its own length. Here the tracker is still replayed in full (the slots and the form at
-each point depend on every event), but a state is built only for the last `reach` actions, where
-`reach` is the longest rule key of either lookup table; the two predictions share them. The keys
-kept are the same: against an older state every key is kept anyway (above). The test compares
-whole predictions with Rasa's for every state of every conversation test story.
+back than its own length. Here a state is built only for the last `reach` actions, where `reach`
+is the longest rule key of either lookup table; the keys kept are the same, since against an older
+state every key is kept anyway (above). The tracker is still replayed (the slots and the form at
+each point depend on every event), but once per turn: the replay is kept, and the next prediction
+of the same turn, whose tracker only has new events at its end, replays those alone (any other
+change, such as a reverted event, replays from the start). The test compares whole predictions
+with Rasa's for every state of every conversation test story, predicted one after another as in a
+conversation.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class _Index:
 
     def add(self, key: str, states: list[dict[str, Any]]) -> None:
         self.lengths[key] = len(states)
+        self.__dict__.pop("_up_to", None)
         self.longest = max(self.longest, len(states))
         for distance, state in enumerate(reversed(states)):
             while len(self.by_action) <= distance:
@@ -76,6 +80,13 @@ class _Index:
             # whatever the intent (`RulePolicy._is_rule_applicable`): never ruled out by intent.
             intent = _named(state, USER, INTENT) if state.get(PREVIOUS_ACTION) else None
             (self.by_intent[distance][intent] if intent else self.any_intent[distance]).add(key)
+
+    def up_to(self, distance: int) -> frozenset[str]:
+        """The keys no longer than `distance` states."""
+        shorter = self.__dict__.setdefault("_up_to", {})
+        if distance not in shorter:
+            shorter[distance] = frozenset(key for key, length in self.lengths.items() if length <= distance)
+        return shorter[distance]
 
     def reachable(self, distance: int, state: dict[str, Any]) -> set[str]:
         """Keys whose state at `distance` may match `state` (the others cannot)."""
@@ -108,15 +119,16 @@ def get_possible_keys(self: RulePolicy, lookup: dict[str, Any], states: list[dic
     """`RulePolicy._get_possible_keys`, without the checks whose answer is known."""
     index = _index(self, lookup)
     possible_keys = set(lookup.keys())
-    longest = max(index.lengths.values(), default=0)
+    longest = index.longest
     for distance, state in enumerate(reversed(states)):
         if distance >= longest:
             break  # every key left is shorter than this: all are kept from here on
-        shorter = {key for key in possible_keys if index.lengths[key] <= distance}
+        shorter = possible_keys & index.up_to(distance)
         candidates = (possible_keys - shorter) & index.reachable(distance, state)
         kept = {key for key in candidates if self._is_rule_applicable(key, distance, state)}
         possible_keys = shorter | kept
-        longest = max((index.lengths[key] for key in possible_keys), default=0)
+        # the keys kept are longer than `distance`, the shorter ones are all kept from here on
+        longest = max((index.lengths[key] for key in kept), default=distance)
     return possible_keys
 
 
@@ -129,20 +141,55 @@ def reach(policy: RulePolicy) -> int:
 def recent_states(tracker: DialogueStateTracker, domain: Domain, keep: int) -> list[State]:
     """The last `keep` states of `tracker.past_states(domain)` (no turn ignored), built only for
     those: `Domain.states_for_tracker_history` replaying the tracker as it does."""
-    applied = tracker.applied_events()
-    total = 1 + sum(1 for event in applied if isinstance(event, ActionExecuted))
-    skip = max(0, total - keep)
-    replay = tracker.init_copy()
-    states: list[State] = []
-    seen = 0
-    for event in applied:
-        if isinstance(event, ActionExecuted):
-            if seen >= skip:
-                states.append(domain.get_active_state(replay))
-            seen += 1
-        replay.update(event)
-    states.append(domain.get_active_state(replay))
-    return states
+    return _Replay.start(tracker, domain, keep).states
+
+
+@dataclass
+class _Replay:
+    """A tracker's applied events replayed, with the states before its last `keep` actions; kept
+    between the predictions of one turn, which only add events to the same tracker."""
+
+    tracker: weakref.ref
+    domain: Domain
+    keep: int
+    applied: list[Any]
+    replay: DialogueStateTracker
+    before_actions: list[State]
+    length: int = -1
+    states: list[State] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, tracker: DialogueStateTracker, domain: Domain, keep: int) -> _Replay:
+        replay = cls(weakref.ref(tracker), domain, keep, [], tracker.init_copy(), [])
+        replay.advance(tracker, tracker.applied_events())
+        return replay
+
+    def continues(self, tracker: DialogueStateTracker, domain: Domain, keep: int, applied: list[Any]) -> bool:
+        """Whether `applied` is what this replay has seen, followed by new events only."""
+        return (
+            self.tracker() is tracker
+            and self.domain is domain
+            and self.keep == keep
+            and len(applied) >= len(self.applied)
+            and all(old is new for old, new in zip(self.applied, applied[: len(self.applied)], strict=True))
+        )
+
+    def advance(self, tracker: DialogueStateTracker, applied: list[Any]) -> None:
+        """Replay the events after those seen so far, building the states that can be kept."""
+        new = applied[len(self.applied) :]
+        actions = sum(1 for event in new if isinstance(event, ActionExecuted))
+        skip = max(0, actions - self.keep)
+        seen = 0
+        for event in new:
+            if isinstance(event, ActionExecuted):
+                if seen >= skip:
+                    self.before_actions.append(self.domain.get_active_state(self.replay))
+                seen += 1
+            self.replay.update(event)
+        self.before_actions = self.before_actions[-self.keep :]
+        self.applied = list(applied)
+        self.length = len(tracker.events)
+        self.states = (self.before_actions + [self.domain.get_active_state(self.replay)])[-self.keep :]
 
 
 def prediction_states(
@@ -152,22 +199,24 @@ def prediction_states(
     use_text_for_last_user_input: bool = False,
     rule_only_data: dict[str, Any] | None = None,
 ) -> list[State]:
-    """`Policy._prediction_states` for the rule policy: the states its rules can reach, built
-    once per tracker length (module docstring)."""
+    """`Policy._prediction_states` for the rule policy: the states its rules can reach, carried
+    on from the previous prediction of the same turn (module docstring)."""
     featurizer = self.featurizer
     if type(featurizer) is not MaxHistoryTrackerFeaturizer or featurizer.max_history is not None:
         return _original_prediction_states(
             self, tracker, domain, use_text_for_last_user_input, rule_only_data
         )
     keep = reach(self)
-    cached = self.__dict__.get("_safeshare_states")
-    key = (len(tracker.events), keep, id(domain))
-    if cached is not None and cached[0]() is tracker and cached[1] == key:
-        states = cached[2]
-    else:
-        states = recent_states(tracker, domain, keep)
-        self.__dict__["_safeshare_states"] = (weakref.ref(tracker), key, states)
-    states = copy.deepcopy(states)
+    replay: _Replay | None = self.__dict__.get("_safeshare_replay")
+    same = replay is not None and replay.tracker() is tracker and replay.length == len(tracker.events)
+    if replay is None or not same or replay.keep != keep or replay.domain is not domain:
+        applied = tracker.applied_events()
+        if replay is not None and replay.continues(tracker, domain, keep, applied):
+            replay.advance(tracker, applied)
+        else:
+            replay = _Replay.start(tracker, domain, keep)
+            self.__dict__["_safeshare_replay"] = replay
+    states = copy.deepcopy(replay.states)
     # What Rasa's featurizer does after building the states (MaxHistoryTrackerFeaturizer without a
     # max history slices nothing; the rule policy keeps `action_unlikely_intent` states).
     featurizer._choose_last_user_input([states], use_text_for_last_user_input)

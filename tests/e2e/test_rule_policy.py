@@ -92,7 +92,6 @@ def _prediction(policy: RulePolicy, tracker: DialogueStateTracker, domain: Any, 
         mock.patch.object(RulePolicy, "_prediction_states", states),
         mock.patch.object(RulePolicy, "_get_possible_keys", keys),
     ):
-        policy.__dict__.pop("_safeshare_states", None)
         started = time.perf_counter()
         first = policy.predict_action_probabilities(tracker, domain)
         again = policy.predict_action_probabilities(tracker, domain)  # the shortcut's cached states
@@ -123,29 +122,40 @@ def test_states_of_the_newest_actions_give_rasas_prediction_for_every_state_of_e
     assert 2 <= reach <= 8
     stories = _create_data_generator(str(STORIES), agent).generate_story_trackers()
     checked, predicted, spent = 0, set(), {"rasa": 0.0, "shortcut": 0.0}
-    for story, turns_before in [(story, turns) for story in stories for turns in (0, 20)]:
-        tracker = DialogueStateTracker.from_events(story.sender_id, _long_start(turns_before), domain.slots)
-        for event in list(story.events)[1:]:
-            if isinstance(event, ActionExecuted):
-                full = tracker.past_states(domain)
-                assert rule_policy.recent_states(tracker, domain, reach) == full[-reach:]
-                expected, spent_rasa = _prediction(policy, tracker, domain, shortcut=False)
-                actual, spent_shortcut = _prediction(policy, tracker, domain, shortcut=True)
-                assert actual == expected, (story.sender_id, event)
-                spent["rasa"] += spent_rasa
-                spent["shortcut"] += spent_shortcut
-                probabilities = actual[0][0]
-                predicted.add(
-                    domain.action_names_or_texts[
-                        max(range(len(probabilities)), key=probabilities.__getitem__)
-                    ]
-                )
-                checked += 1
-            tracker.update(event)
+    starts = mock.patch.object(rule_policy._Replay, "start", wraps=rule_policy._Replay.start)
+    with starts as replays_started:
+        for story, turns_before in [(story, turns) for story in stories for turns in (0, 20)]:
+            # One tracker per story, predicted after each action as in a conversation: the replay
+            # of one prediction is carried on by the next.
+            tracker = DialogueStateTracker.from_events(
+                story.sender_id, _long_start(turns_before), domain.slots
+            )
+            for event in list(story.events)[1:]:
+                if isinstance(event, ActionExecuted):
+                    full = tracker.past_states(domain)
+                    expected, spent_rasa = _prediction(policy, tracker, domain, shortcut=False)
+                    actual, spent_shortcut = _prediction(policy, tracker, domain, shortcut=True)
+                    assert actual == expected, (story.sender_id, event)
+                    assert policy.__dict__["_safeshare_replay"].states == full[-reach:]
+                    spent["rasa"] += spent_rasa
+                    spent["shortcut"] += spent_shortcut
+                    probabilities = actual[0][0]
+                    best = max(range(len(probabilities)), key=probabilities.__getitem__)
+                    predicted.add(domain.action_names_or_texts[best])
+                    checked += 1
+                tracker.update(event)
+        started = replays_started.call_count
     assert checked > 1000
     # Not a trivial agreement: the rules predicted many different actions, forms included.
     assert len(predicted) > 30 and "report_deepfake_form" in predicted
+    # Most predictions carried the previous replay on; each story starts one, and so does an
+    # event that changes what came before (a reverted message, a form's repeated execution).
+    assert started < checked / 4, (started, checked)
+    # A replay started afresh gives the same states.
+    tracker = DialogueStateTracker.from_events("fresh", _long_start(3), domain.slots)
+    assert rule_policy.recent_states(tracker, domain, reach) == tracker.past_states(domain)[-reach:]
     REPORTS.append(
         f"rule policy states: {checked} predictions (reach {reach} states, 0 or 20 turns before), "
-        f"Rasa {spent['rasa']:.1f} s, newest states only {spent['shortcut']:.1f} s, the same predictions"
+        f"Rasa {spent['rasa']:.1f} s, newest states only, replays carried on {spent['shortcut']:.1f} s "
+        f"({started} replays started), the same predictions"
     )
