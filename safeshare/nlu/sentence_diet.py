@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.tensorflow.constants import COSINE, SOFTMAX
 from scipy.special import erf
@@ -122,9 +122,28 @@ class IntentWeights:
             sparse_size=int(to_dense.kernel.shape[0]),
         )
 
-    def confidences(self, sentence: scipy.sparse.spmatrix) -> np.ndarray:
-        """The intents' confidences (DIET's `i_scores`, shape (1, intents)) for one message."""
-        x = self.to_dense(scipy.sparse.csr_matrix(sentence, dtype=np.float32))
+    def sparse_to_dense(self, parts: list[scipy.sparse.spmatrix]) -> np.ndarray:
+        """The first dense layer on the featurizers' whole-message features side by side, without
+        building the side-by-side matrix: each part's non-zero columns pick rows of the kernel."""
+        kernel = self.to_dense.kernel
+        out = np.zeros((1, kernel.shape[1]), dtype=np.float32)
+        offset = 0
+        for part in parts:
+            coo = part.tocoo()
+            data = coo.data.astype(np.float32, copy=False)
+            out[0] += data @ kernel[offset + coo.col]
+            offset += part.shape[-1]
+        if self.to_dense.bias is not None:
+            out = out + self.to_dense.bias
+        return _gelu(out) if self.to_dense.gelu else out
+
+    def confidences(self, sentence: scipy.sparse.spmatrix | list[scipy.sparse.spmatrix]) -> np.ndarray:
+        """The intents' confidences (DIET's `i_scores`, shape (1, intents)) for one message: its
+        whole-message features as one matrix, or as each featurizer's part in order."""
+        if isinstance(sentence, list):
+            x = self.sparse_to_dense(sentence)
+        else:
+            x = self.to_dense(scipy.sparse.csr_matrix(sentence, dtype=np.float32))
         if self.unify is not None:
             x = self.unify(x)
         for layer in self.hidden:
@@ -163,22 +182,31 @@ class SentenceDIETClassifier(DIETClassifier):
                 threadpool_limits(limits=1, user_api="blas")
         return self._weights
 
-    def _sentence_features(self, message: Message) -> scipy.sparse.spmatrix | None:
-        """The message's whole-message features as DIET gets them; None if there is anything
-        else (dense features) or nothing."""
-        featurizers = self.component_config.get("featurizers") or None
-        _sequence, sentence = message.get_sparse_features(TEXT, featurizers)
-        _dense_sequence, dense_sentence = message.get_dense_features(TEXT, featurizers)
-        if sentence is None or dense_sentence is not None:
-            return None
-        return sentence.features
+    def _sentence_features(self, message: Message) -> list[scipy.sparse.spmatrix] | None:
+        """The message's whole-message features as DIET gets them, each featurizer's part in the
+        order `Message.get_sparse_features` puts them side by side (without doing it: scipy's
+        stacking of 1-row matrices cost more than the rest of the prediction); None if there is
+        anything else (dense features) or nothing."""
+        featurizers = self.component_config.get("featurizers") or []
+        parts = []
+        for features in message.features:
+            if features.attribute != TEXT or features.type != FEATURE_TYPE_SENTENCE:
+                continue
+            if featurizers and features.origin not in featurizers:
+                continue
+            if not features.is_sparse():
+                return None
+            if features.features.shape[0] != 1:
+                return None
+            parts.append(features.features)
+        return parts or None
 
     def _predict(self, message: Message) -> dict[str, Any] | None:
         weights = self._intent_weights()
         if weights is None or not self.component_config.get("intent_classification", True):
             return super()._predict(message)
         sentence = self._sentence_features(message)
-        if sentence is None or sentence.shape[-1] != weights.sparse_size:
+        if sentence is None or sum(part.shape[-1] for part in sentence) != weights.sparse_size:
             return super()._predict(message)
         scores = weights.confidences(sentence).astype(np.float32)
         if self._checked < CHECKED_MESSAGES:
