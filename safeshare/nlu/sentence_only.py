@@ -11,6 +11,14 @@ token features.
 
 With transformer layers or DIET's entity recognition, the token features matter: take this
 component out of the pipeline then (`python -m safeshare train` refuses the combination).
+
+`SentenceCountVectorsFeaturizer` is Rasa's `CountVectorsFeaturizer` that does not build the
+text's token features at all, since this component would throw them away: Rasa transforms each
+token of a message as a document of its own for them, and the whole message once more for the
+sentence features, which are all DIET reads here. Same vocabulary, same sentence features, same
+features for every other attribute (the intents' label features among them);
+tests/nlu/test_sentence_only.py compares it with Rasa's on the trained model. It is only allowed
+before `SentenceFeaturesOnly`.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.shared.nlu.constants import FEATURE_TYPE_SEQUENCE, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
@@ -49,9 +58,15 @@ def drop_sequence_features(message: Message) -> None:
 
 
 def check_config(pipeline: list[dict[str, Any]]) -> None:
-    """Refuse a pipeline where a component after this one needs token features for text."""
+    """Refuse a pipeline where a component after this one needs token features for text, or where
+    the count-vector featurizer that makes none comes without this one after it."""
     names = [str(step.get("name", "")) for step in pipeline]
     here = next((i for i, n in enumerate(names) if n.endswith("SentenceFeaturesOnly")), None)
+    sentence_only_counts = [i for i, n in enumerate(names) if n.endswith(".SentenceCountVectorsFeaturizer")]
+    if sentence_only_counts and (here is None or max(sentence_only_counts) > here):
+        raise ValueError(
+            "SentenceCountVectorsFeaturizer makes no token features: SentenceFeaturesOnly must follow it"
+        )
     if here is None:
         return
     for step in pipeline[here + 1 :]:
@@ -92,3 +107,24 @@ class SentenceFeaturesOnly(GraphComponent):
         for message in messages:
             drop_sequence_features(message)
         return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
+class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
+    """Rasa's count-vector featurizer without the text's token features (module docstring)."""
+
+    def _create_features(
+        self, attribute: str, all_tokens: list[list[str]]
+    ) -> tuple[list[scipy.sparse.spmatrix | None], list[scipy.sparse.spmatrix | None]]:
+        if attribute != TEXT or not self.vectorizers.get(attribute):
+            return super()._create_features(attribute, all_tokens)
+        sentences: list[scipy.sparse.spmatrix | None] = []
+        for tokens in all_tokens:
+            if not tokens:
+                sentences.append(None)
+                continue
+            # as Rasa's: the tokens joined into one document
+            vector = self.vectorizers[attribute].transform([" ".join(tokens)])
+            vector.sort_indices()
+            sentences.append(vector.tocoo())
+        return [None] * len(all_tokens), sentences
