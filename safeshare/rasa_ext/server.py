@@ -12,6 +12,8 @@ command line it installs what Rasa has no configuration hook for:
 - `tracker_store`: an action that reads the whole session gets it, although a turn loads only
   its last turns (`safeshare.rasa_ext.tracker_store`);
 - `rule_policy`: the rule policy checks only the rules that can still match (the same result).
+- `Domain.is_empty` is answered once per domain: Rasa asks it for every message, and each time
+  built an empty domain to compare the whole domain with.
 
 The launcher (`safeshare.launcher.rasa_command`), the tests, the benchmarks and the Docker image all
 start Rasa through this module; in-process users (bench/accuracy.py) call `install()`.
@@ -69,6 +71,23 @@ def _install_focus() -> None:
     MessageProcessor._parse_message_with_graph = parse_with_focus  # type: ignore[method-assign]
 
 
+def _install_domain_is_empty() -> None:
+    from rasa.shared.core.domain import Domain
+
+    original = Domain.is_empty
+
+    def is_empty(self: Domain) -> bool:
+        # A loaded domain does not change; Rasa's answer rebuilds an empty one and compares both
+        # as dictionaries, on every message (MessageProcessor._check_for_unseen_features).
+        known = self.__dict__.get("_safeshare_is_empty")
+        if known is None:
+            known = self.__dict__["_safeshare_is_empty"] = original(self)
+        return known
+
+    is_empty.original = original  # type: ignore[attr-defined]
+    Domain.is_empty = is_empty  # type: ignore[method-assign]
+
+
 def install() -> None:
     """Install the extensions once per process (idempotent)."""
     global _installed
@@ -77,6 +96,7 @@ def install() -> None:
         tracker_store.install()
         rule_policy.install()
         _install_focus()
+        _install_domain_is_empty()
         _installed = True
 
 

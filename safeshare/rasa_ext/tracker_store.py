@@ -303,19 +303,15 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
     ) -> tuple[list[tuple[int, str]], dict[str, Any] | None] | None:
         """The rows (id, data) a turn loads, oldest first, and the state before them (None when
         they start the session or the conversation); None to load the whole session instead."""
-        table = self.SQLEvent.__table__
+        newest, older, chunk = self._window_queries()
         newest_first: list[tuple[int, str]] = []
         users = 0
         before: int | None = None
-        # Enough rows for the window in one query most of the time (a turn is 5-10 rows).
-        chunk = 12 * self.window_turns + 16
         while len(newest_first) < MAX_SCAN_ROWS:
-            query = sa.select(table.c.id, table.c.type_name, table.c.action_name, table.c.data).where(
-                table.c.sender_id == sender_id
-            )
-            if before is not None:
-                query = query.where(table.c.id < before)
-            batch = session.execute(query.order_by(table.c.id.desc()).limit(chunk)).all()
+            if before is None:
+                batch = session.execute(newest, {"sender": sender_id}).all()
+            else:
+                batch = session.execute(older, {"sender": sender_id, "before": before}).all()
             for row_id, type_name, action_name, data in batch:
                 newest_first.append((row_id, data))
                 if type_name == "session_started":
@@ -330,6 +326,26 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 return newest_first[::-1], None  # the whole conversation, which has no session start
             before = batch[-1][0]
         return None
+
+    def _window_queries(self) -> tuple[sa.sql.Select, sa.sql.Select, int]:
+        """The newest rows of a conversation, and those older than a row: built once per store
+        (building a SELECT cost more than running it), with the chunk they read."""
+        queries = self.__dict__.get("_safeshare_window_queries")
+        if queries is None:
+            table = self.SQLEvent.__table__
+            # Enough rows for the window in one query most of the time (a turn is 5-10 rows).
+            chunk = 12 * self.window_turns + 16
+            newest = sa.select(table.c.id, table.c.type_name, table.c.action_name, table.c.data).where(
+                table.c.sender_id == sa.bindparam("sender")
+            )
+            older = newest.where(table.c.id < sa.bindparam("before"))
+            queries = (
+                newest.order_by(table.c.id.desc()).limit(chunk),
+                older.order_by(table.c.id.desc()).limit(chunk),
+                chunk,
+            )
+            self.__dict__["_safeshare_window_queries"] = queries
+        return queries
 
     def _session_rows_before(self, sender_id: str, row_id: int) -> list[dict[str, Any]]:
         """The stored events of the latest session older than row `row_id`, as stored."""
