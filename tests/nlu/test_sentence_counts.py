@@ -5,29 +5,18 @@ the development sets and odd input, with the trained model's vocabularies."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from pathlib import Path
 
 import pytest
-import yaml
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from safeshare.nlu.sentence_only import SentenceCountVectorsFeaturizer, drop_sequence_features
-from safeshare.settings import PROJECT_ROOT
+from tests.helpers import parse_dev_and_odd_texts
 
 pytestmark = pytest.mark.model
-
-ODD = ["", "😀😀", "a" * 3000, "<script>alert(1)</script>", "'; DROP TABLE users; --", "ok", "係"]
-
-
-def dev_texts() -> list[str]:
-    texts: list[str] = []
-    for path in sorted((PROJECT_ROOT / "tests" / "nlu_dev").glob("*.yml")):
-        texts += [str(e["text"]) for e in yaml.safe_load(path.read_text(encoding="utf-8"))["examples"]]
-    return texts
 
 
 def as_rasas(component: SentenceCountVectorsFeaturizer) -> CountVectorsFeaturizer:
@@ -50,8 +39,6 @@ def described(message: Message) -> list[tuple[str, str, str, list]]:
 @pytest.fixture(scope="module")
 def featurized(trained_model: Path) -> list[tuple[Message, Message, Message]]:
     """For each message each featurizer saw: what it had before, Rasa's result, ours."""
-    from rasa.core.agent import Agent
-
     seen: list[tuple[Message, Message, Message]] = []
     original = SentenceCountVectorsFeaturizer.process
 
@@ -64,13 +51,7 @@ def featurized(trained_model: Path) -> list[tuple[Message, Message, Message]]:
 
     SentenceCountVectorsFeaturizer.process = compare  # type: ignore[method-assign]
     try:
-        agent = Agent.load(str(trained_model))
-
-        async def parse_all() -> None:
-            for text in [*dev_texts(), *ODD]:
-                await agent.parse_message(text)
-
-        asyncio.run(parse_all())
+        parse_dev_and_odd_texts(trained_model)
     finally:
         SentenceCountVectorsFeaturizer.process = original  # type: ignore[method-assign]
     return seen

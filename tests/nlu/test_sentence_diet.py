@@ -3,38 +3,25 @@ TensorFlow's, on the trained model, for every message of the development sets an
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 
 from safeshare.nlu.sentence_diet import SentenceDIETClassifier
 from safeshare.nlu.sentence_only import check_config
-from safeshare.settings import PROJECT_ROOT
+from tests.helpers import parse_dev_and_odd_texts
 
 pytestmark = pytest.mark.model
-
-ODD = ["", "😀😀", "a" * 3000, "<script>alert(1)</script>", "'; DROP TABLE users; --", "ok", "係"]
-
-
-def dev_texts() -> list[str]:
-    texts: list[str] = []
-    for path in sorted((PROJECT_ROOT / "tests" / "nlu_dev").glob("*.yml")):
-        texts += [str(e["text"]) for e in yaml.safe_load(path.read_text(encoding="utf-8"))["examples"]]
-    return texts
 
 
 @pytest.fixture(scope="module")
 def served(trained_model: Path) -> list[tuple[SentenceDIETClassifier, object, dict]]:
     """Every message the classifier saw while the trained model parsed the texts, with what it
     answered."""
-    from rasa.core.agent import Agent
-
     seen: list[tuple[SentenceDIETClassifier, object, dict]] = []
     original = SentenceDIETClassifier._predict
 
@@ -45,13 +32,7 @@ def served(trained_model: Path) -> list[tuple[SentenceDIETClassifier, object, di
 
     SentenceDIETClassifier._predict = capture  # type: ignore[method-assign]
     try:
-        agent = Agent.load(str(trained_model))
-
-        async def parse_all() -> None:
-            for text in [*dev_texts(), *ODD]:
-                await agent.parse_message(text)
-
-        asyncio.run(parse_all())
+        parse_dev_and_odd_texts(trained_model)
     finally:
         SentenceDIETClassifier._predict = original  # type: ignore[method-assign]
     return seen
