@@ -398,6 +398,8 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "攞.{0,8}去笑",
         "笑(?:佢|我個)",
         "傳假相",
+        # a child's face or head put onto an animal (as "face onto a pig" in English)
+        "(?:個頭|塊面|個樣|張面).{0,6}(?:改|駁|貼|[Pp]|放|砌)(?:咗|左)?(?:落|上|喺).{0,6}(?:豬|狗|猴|馬騮|動物)",
         "群組.{0,6}轉發",
         "(?:share|post|send|放)(?:咗|左)?上?(?:班群|群組|班group)",
         "笑緊(?:佢|我)",
