@@ -27,7 +27,17 @@ from safeshare.settings import PROJECT_ROOT, Settings
 
 MODEL = PROJECT_ROOT / "models" / "safeshare.tar.gz"
 FINGERPRINT = PROJECT_ROOT / "models" / "safeshare.fingerprint"
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "safeshare/nlu")
+# What the trained model depends on: the NLU components and the modules they read (the crisis
+# lexicon's patterns are concept features, the tokenizer's character classes, the language check).
+TRAINING_INPUTS = (
+    "config.yml",
+    "domain.yml",
+    "data",
+    "safeshare/nlu",
+    "safeshare/crisis.py",
+    "safeshare/text.py",
+    "safeshare/language.py",
+)
 
 
 def free_port() -> int:
