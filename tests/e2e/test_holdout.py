@@ -64,7 +64,7 @@ def test_held_out_topic_accuracy(stack, folder, language):
 # Sets written from the catalogue and the style guide alone, in six writing styles (situations,
 # long stories, typos, code-mixing, formal letters, terse): tests/nlu_dev/ was tuned against,
 # tests/nlu_test/ was written after that tuning and later tuned against too, tests/nlu_test2/ to
-# tests/nlu_test6/ were written later and are only measured. Topic-accuracy floors a few points
+# tests/nlu_test7/ were written later and are only measured. Topic-accuracy floors a few points
 # under what they measured (docs/benchmarks.md); out-of-scope recall per set only against a
 # collapse (see above); in-scope false rejections at most 6% per set (a retrained model moves a
 # set's figure by about a point) and 5% pooled.
@@ -81,13 +81,15 @@ STYLED_FLOORS = {
     ("nlu_test4", "zh"): (0.86, 0.60, 0.06),
     ("nlu_test5", "en"): (0.88, 0.60, 0.06),
     ("nlu_test5", "zh"): (0.87, 0.60, 0.06),
-    # Chinese near misses of this set: 70.0% and 72.5% with two models (28-29 of 40), the lowest
-    # of any set, so its collapse floor sits lower.
+    # Chinese near misses of this set: 70.0% and 72.5% with the two models before the Chinese
+    # near-miss data (28-29 of 40), the lowest of any set, so its collapse floor sits lower.
     ("nlu_test6", "en"): (0.88, 0.60, 0.06),
     ("nlu_test6", "zh"): (0.86, 0.50, 0.06),
+    ("nlu_test7", "en"): (0.88, 0.60, 0.06),
+    ("nlu_test7", "zh"): (0.88, 0.60, 0.06),
 }
 # Only measured: their totals are printed, never their worst topics or confusions.
-MEASURED_ONLY = {"nlu_test2", "nlu_test3", "nlu_test4", "nlu_test5", "nlu_test6"}
+MEASURED_ONLY = {"nlu_test2", "nlu_test3", "nlu_test4", "nlu_test5", "nlu_test6", "nlu_test7"}
 # Pooled over the styled sets of one language: out-of-scope recall, in-scope false rejections.
 POOLED_FLOORS = {"en": (0.80, 0.05), "zh": (0.80, 0.05)}
 _predictions: dict[str, str] = {}
