@@ -120,10 +120,24 @@ def kind_from_crisis(tracker: Tracker) -> str | None:
     return next((kind for kind in CRISIS_KINDS if kind in found), None)
 
 
+def kind_for_steps(tracker: Tracker, value: Any) -> Any:
+    """The kind of content whose steps fit: a sexual image used to threaten or to get money
+    (sextortion) is a threat. The threat steps say both "don't pay" and "don't save, screenshot or
+    forward the image"; the money steps say "keep the messages", which may hold the image, and the
+    sexual ones do not say "don't pay". Otherwise the value stands."""
+    entities = tracker.latest_message.get("entities") or []
+    kinds = {str(e.get("value")) for e in entities if e.get("entity") in ("content_kind", "crisis")}
+    kinds = (kinds | {str(value)}) & set(CRISIS_KINDS)
+    if crisis.SEXUAL in kinds and kinds & {crisis.THREAT, crisis.MONEY}:
+        return crisis.THREAT
+    return value
+
+
 class ValidateReportDeepfakeForm(FormValidationAction):
     """Called by the report form only, when it starts and after each answer. Takes an answer
     given to another of the report's questions (`answered_elsewhere`) and a kind of content the
-    crisis lexicon recognised (`kind_from_crisis`)."""
+    crisis lexicon recognised (`kind_from_crisis`), and makes sextortion a threat
+    (`kind_for_steps`)."""
 
     def name(self) -> str:
         return "validate_report_deepfake_form"
@@ -139,6 +153,11 @@ class ValidateReportDeepfakeForm(FormValidationAction):
     ) -> dict[str, Any]:
         value = answered_elsewhere(tracker, "content_kind") or kind_from_crisis(tracker)
         return {"content_kind": value} if value else {}
+
+    async def validate_content_kind(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"content_kind": kind_for_steps(tracker, slot_value)}
 
 
 class ActionReportDeepfakeSteps(Action):

@@ -1,6 +1,7 @@
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.erasure import ActionForgetMyData
 from actions.feedback import ActionRecordFeedback
@@ -228,3 +229,35 @@ async def test_forget_my_data_erases_and_says_what(dispatcher):
     assert (message["response"], message["inquiries"], message["feedback"]) == ("utter_forget_done", 1, 1)
     with session_scope() as session:
         assert repository.erase_sender(session, key) == {"inquiries": 0, "feedback": 0}
+
+
+def _kind_entities(*pairs: tuple[str, str]) -> list[dict]:
+    return [{"entity": entity, "value": value} for entity, value in pairs]
+
+
+@pytest.mark.parametrize(
+    ("entities", "value", "expected"),
+    [
+        # an AI nude and a demand for money (sextortion): the threat steps, not "keep the messages"
+        (_kind_entities(("content_kind", "sexual"), ("content_kind", "money")), "money", "threat"),
+        (_kind_entities(("content_kind", "sexual"), ("crisis", "threat")), "sexual", "threat"),
+        (_kind_entities(("crisis", "sexual"), ("crisis", "money")), "money", "threat"),
+        # one kind alone stands
+        (_kind_entities(("content_kind", "sexual"), ("crisis", "child")), "sexual", "sexual"),
+        (_kind_entities(("content_kind", "money")), "money", "money"),
+        (_kind_entities(("content_kind", "threat"), ("crisis", "money")), "threat", "threat"),
+        # a button answer carries no other kind
+        ([], "other", "other"),
+    ],
+)
+async def test_sextortion_gets_the_threat_steps(entities, value, expected):
+    from actions.flows import ValidateReportDeepfakeForm
+
+    tracker = make_tracker([user("text", "report_deepfake", entities=entities)])
+    slots = await ValidateReportDeepfakeForm().validate_content_kind(
+        value, CollectingDispatcher(), tracker, {}
+    )
+    assert slots == {"content_kind": expected}
+    first = report_steps("self", slots["content_kind"], "instagram")[0]
+    if expected == "threat":
+        assert first == "utter_report_now_threat"  # don't pay; don't save, screenshot or forward the image

@@ -175,7 +175,8 @@ def test_a_clarification_after_a_report_stays_in_the_report(stack):
     # alone it falls back: "did you mean" topics that have nothing to do with blackmail
     assert "not sure I understood" not in said
     assert said.splitlines()[0].startswith("If anyone is in immediate danger, call 999")
-    assert "18222" in said  # the money-demand steps again, for the person it is happening to
+    # the blackmail steps again (a nude used to demand money), for the person it is happening to
+    assert "Don't pay" in said and "don't save, screenshot or forward" in said, said
 
 
 def test_the_report_form_takes_an_answer_to_another_of_its_questions(stack):
@@ -217,3 +218,17 @@ def test_a_report_that_names_the_kind_of_content_in_its_own_words_gets_the_steps
     # the parent adds who it is: read with the report, not "I didn't understand"
     replies = chat(stack, me, "係我個仔")
     assert "不太明白" not in texts(replies), texts(replies)
+
+
+def test_a_nude_used_to_demand_money_gets_the_threat_steps(stack):
+    said = texts(
+        chat(
+            stack,
+            sender(),
+            "someone on instagram made an AI nude of me and says he'll send it to all my followers unless I pay him",
+        )
+    )
+    assert said.splitlines()[0].startswith("If anyone is in immediate danger, call 999"), said
+    # sextortion: don't pay, and never keep the image; not the money steps' "keep the messages"
+    assert "Don't pay" in said and "don't save, screenshot or forward" in said, said
+    assert "Keep the messages" not in said, said
