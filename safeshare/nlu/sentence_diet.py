@@ -137,13 +137,10 @@ class IntentWeights:
             out = out + self.to_dense.bias
         return _gelu(out) if self.to_dense.gelu else out
 
-    def confidences(self, sentence: scipy.sparse.spmatrix | list[scipy.sparse.spmatrix]) -> np.ndarray:
-        """The intents' confidences (DIET's `i_scores`, shape (1, intents)) for one message: its
-        whole-message features as one matrix, or as each featurizer's part in order."""
-        if isinstance(sentence, list):
-            x = self.sparse_to_dense(sentence)
-        else:
-            x = self.to_dense(scipy.sparse.csr_matrix(sentence, dtype=np.float32))
+    def confidences(self, parts: list[scipy.sparse.spmatrix]) -> np.ndarray:
+        """The intents' confidences (DIET's `i_scores`, shape (1, intents)) for one message, from
+        its whole-message features, each featurizer's part in order."""
+        x = self.sparse_to_dense(parts)
         if self.unify is not None:
             x = self.unify(x)
         for layer in self.hidden:
