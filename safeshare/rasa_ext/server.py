@@ -14,6 +14,8 @@ command line it installs what Rasa has no configuration hook for:
 - `rule_policy`: the rule policy checks only the rules that can still match (the same result).
 - `Domain.is_empty` is answered once per domain: Rasa asks it for every message, and each time
   built an empty domain to compare the whole domain with.
+- `graph_runner`: a loaded model's graph runs node after node in an order worked out once, not
+  through a dask graph built for every call (the same nodes, inputs and results).
 
 The launcher (`safeshare.launcher.rasa_command`), the tests, the benchmarks and the Docker image all
 start Rasa through this module; in-process users (bench/accuracy.py) call `install()`.
@@ -25,7 +27,7 @@ import sys
 from typing import Any
 
 from safeshare.nlu import focus
-from safeshare.rasa_ext import remote_action, rule_policy, tracker_store
+from safeshare.rasa_ext import graph_runner, remote_action, rule_policy, tracker_store
 
 _installed = False
 # Off only to score a pipeline as Rasa ships it (bench/accuracy.py's default pipeline).
@@ -95,6 +97,7 @@ def install() -> None:
         remote_action.install()
         tracker_store.install()
         rule_policy.install()
+        graph_runner.install()
         _install_focus()
         _install_domain_is_empty()
         _installed = True
