@@ -46,6 +46,8 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"clothes (?:taken |ripped |edited )?off|(?:took|take|taking|takes) (?:her|his|their|my) clothes off",
         r"adult (?:site|website|video|forum)s?|(?:filmed|recorded|taped) (?:us|me|her|him|them) without|hidden cam(?:era)?s?|secretly (?:filmed|recorded)",
         r"private (?:videos?|vids?|clips?) of (?:us|me|her|him|them)|(?:recording|recorded|video) of (?:me|her|him|us) on (?:web)?cam",
+        # comments on a body
+        r"(?:creepy|sexual|pervy|disgusting|gross|dirty|sick) comments?|comments? about (?:her|his|my) (?:body|figure|chest|legs|breasts?)",
     ),
     THREAT: (
         r"threat\w*|thret\w*|blackma\w*|black mail\w*|extort\w*|sextort\w*",
@@ -70,6 +72,9 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"pay (?:him|her|them|up) (?:to|so (?:he|she|they)(?:'ll| will)?) (?:delete|remove|take down|not post|not send)",
         r"起底 (?:me|her|him|us|my)",
         r"(?:he|she|they)(?:'ll|ll| will| would|'d)? put (?:our|my|her|his|the|those|these) (?:\w+ )?(?:pics?|photos?|pictures?|videos?|vids?|nudes?) (?:on|up)",
+        # paid and asked for more, money wanted at once
+        r"paid (?:\w+ )?(?:twice|again|\w+ times|already)\W+(?:\w+ ){0,3}(?:want|wants|asking|ask|demand\w*) (?:for )?more|(?:they|he|she) (?:still )?(?:want|wants|demand\w*) more (?:money|cash|\$)",
+        r"(?:want|wants|demand\w*) (?:the )?(?:money|cash|payment) (?:now|today|tonight|right now|immediately|by (?:tonight|tomorrow|tmr|\d))",
     ),
     MONEY: (
         r"ransom|bitcoin|btc|crypto|usdt|gift ?cards?|wire (?:money|transfer)",
@@ -77,6 +82,7 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"(?:hk)?\$ ?\d[\d,]*|\d[\d,]* ?(?:hkd|dollars|bucks)",
         r"transfer\w* (?:the )?(?:money|funds|\d)|wire (?:the )?funds|send (?:him|her|them) money|fps|payme",
         r"bitco\w*|usd|\d[\d,]* ?usd",
+        r"safe (?:bank )?account|money laundering|launder(?:ing)? money",
     ),
     CHILD: (
         r"my (?:son|daughter|kid|kids|child|children|boy|girl|grandson|granddaughter|niece|nephew|stepson|stepdaughter)(?:s|'s|s')?",
@@ -84,6 +90,7 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"(?:p|primary ?)[1-6]\b|(?:f|s|form ?|secondary ?)[1-6]\b|\bk[1-3]\b",
         r"student|pupil|classmate|schoolgirl|schoolboy|minor|under ?(?:16|18)|teen\w*|kid\b|kids\b|child\b",
         r"class (?:group|chat)|school group",
+        r"(?:whole|entire) (?:class|school|year)\b",
         r"(?:at|in) school|my year\b|(?:i'?m|im|i am|(?:she|he)(?:'s|s| is)) (?:1[0-7]|[5-9])\b",
         r"(?:bro|brother|sis|sister|son|daughter|kid|child|girl|boy) is (?:1[0-7]|[5-9])\b|li?l (?:bro|sis)|little (?:brother|sister)",
     ),
@@ -103,6 +110,7 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"can'?t go on|cant go on|(?:want|wants|wanna) (?:it all|everything|it) to (?:stop|end) forever|stop forever",
         r"sleeping pills|why i should (?:even )?be here|why i'?m even (?:here|alive)",
         r"(?:gave|giving|gives) away (?:her|his|my) (?:favou?rite|things|stuff|belongings)|(?:won'?t|refuses? to) (?:open|come out of) (?:her|his|the) (?:door|room)",
+        r"(?:don'?t|dont|do not|doesn'?t) (?:wanna|want to) wake up|rather (?:die|be dead)|(?:'d|would) rather not (?:live|be alive)",
     ),
     BULLYING: (
         r"(?:passed|passing|going|went|sent) (?:a)?round|all over (?:the|their|his|her) (?:group|chat|class|school)",
@@ -121,6 +129,7 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"made (?:a |an )?(?:vid|video|clip|deepfake) (?:w|with|of) (?:his|her|my) face|(?:sayin|saying) (?:\w+ )?(?:gross|rude|nasty|dirty|horrible|disgusting|sick) (?:stuff|things)",
         r"won'?t talk to (?:anyone|any1|anybody|us|me)|wont talk to",
         r"edited (?:a |an )?(?:video|vid|clip|pic|picture|photo) so (?:it|he|she) looks? like|new edited (?:pic|picture|photo|video)",
+        r"(?:whole|entire) (?:class|school|year) (?:is |are |was |were )?laughing|laughing at (?:her|his|my) (?:pic|photo|picture|video|vid|face)",
     ),
     DANGER: (
         r"knows? where (?:we|i|she|he|they|my \w+) (?:live|lives|stay|stays|study|studies|go(?:es)? to school)",
@@ -148,6 +157,11 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
         r"never came home|(?:hasn'?t|didn'?t|not) (?:come|came) home|(?:is|went|gone|has been|have been) missing|can'?t (?:find|reach) (?:her|him)",
         r"waited (?:4|for) (?:him|her|me) (?:at|outside|near)|sayin(?:g)? (?:hes|he'?s|shes|she'?s|he is|she is) (?:his|her|my) (?:uncle|aunt|auntie|cousin|dad|mum|mom|father|mother)",
         r"standing (?:across|outside|opposite|in front of)|staring (?:at|into) (?:my|our|her|his) (?:window|door|flat|home)",
+        r"(?:is|been|being|stranger|someone|somebody|adult|man|guy) groom\w*|groom\w* (?:my|her|him|his|our)\b",
+        r"(?:their|our|the) (?:chats?|messages?|talks?|friendship|relationship|conversations?) (?:a )?secret|(?:not to|to not|never to|don'?t|dont|do not) tell (?:your|ur|his|her|their) (?:parents|mum|mom|dad|mummy|mommy|daddy|family)",
+        r"(?:meet|meeting|met|see|seeing|go to see|went to see) (?:up with )?(?:an? |this |some |her |his |their )?(?:online|internet|discord|game|gaming|ig|instagram|roblox) (?:friend|guy|man|boy|girl|person|bf|boyfriend|gf)",
+        r"(?:can'?t|cannot|couldn'?t|unable to) (?:reach|contact|get hold of|find|locate) (?:her|him|them|my (?:son|daughter|kid|child|boy|girl))|(?:went|gone) missing|missing (?:for|since) ",
+        r"(?:estate|building) name (?:and|n|&) (?:block|flat|floor)|block (?:number|no\.?)\b|see (?:u|you|ya) (?:tonight|tmr|tomorrow)",
         r"seen outside (?:our|the) (?:campus|school|gate|kindergarten)|(?:posted|shared|knows?|found) (?:\w+ ){0,3}(?:school|schools) (?:n|and|&) (?:our |his |her |my )?ad+res+",
     ),
 }
@@ -210,6 +224,9 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "同前度.{0,6}(?:嘅|既|d|啲)(?:片|相)",
         "偷(?:影|拍).{0,10}(?:酒店|房|沖涼|裙底|廁所|更衣)",
         "(?:酒店|房|沖涼|裙底|廁所|更衣).{0,10}偷(?:影|拍)",
+        "(?:影|send|傳|要)(?:佢|我|你)?(?:著|着)?住?泳衣",
+        "私密 ?(?:videos?|vids?|pics?|photos?|clips?)",
+        "(?:講|評論|評|comment|留言).{0,8}身材",
     ),
     THREAT: (
         "恐嚇",
@@ -255,6 +272,7 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "(?:俾|畀|比|給)錢.{0,6}刪",
         "刪.{0,4}(?:相|片).{0,4}錢",
         "今晚會.{0,12}(?:post|放|send|share|公開)",
+        "[俾畀比](?:咗|左|過)(?:兩|幾|[二三四五]|[0-9])次.{0,8}(?:仲要|又要|再要)",
     ),
     MONEY: (
         "俾錢",
@@ -280,6 +298,9 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "轉(?:咗|左)數",
         "過錢",
         "轉出",
+        "安全戶口",
+        "洗黑錢",
+        "轉(?:去|入|落).{0,6}戶口",
     ),
     CHILD: (
         "我個仔",
@@ -375,6 +396,11 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "活唔落去",
         "生無可戀",
         "傷害自己",
+        "唔想(?:再)?醒(?:返)?",
+        "(?:窗口|窗|天台|露台|樓頂)(?:度)?跳(?:落|出|下)",
+        "跳落去",
+        "多謝曾經",
+        "寧願死",
     ),
     BULLYING: (
         "班群.{0,4}傳",
@@ -423,6 +449,11 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "醜樣",
         "用(?:佢|我|佢哋)(?:個樣|塊面).{0,6}講",
         "(?:乜都|咩都|乜嘢都)[唔5]肯講",
+        "取笑",
+        "嘲笑",
+        "排行榜",
+        "最(?:樣衰|醜|核突|肥)",
+        "(?:全級|全班|全校)都(?:學佢|笑)",
     ),
     DANGER: (
         "跟蹤",
@@ -492,6 +523,19 @@ _CHINESE: dict[str, tuple[str, ...]] = {
         "(?:放上|post|貼|公開)(?:咗|左)?.{0,6}(?:地址|住址)",
         "跟.{0,6}返(?:屋企|學|家)",
         "知道?(?:佢|我哋|我)(?:嘅|屋企|住嘅)?.{0,2}(?:地址|間school|間學校)",
+        # grooming: secrets kept from parents, an adult from online asking for pictures
+        "正(?:遭|被).{0,6}(?:誘騙|引誘)",
+        "(?:俾|畀|比)人(?:網上)?(?:誘騙|引誘)",
+        "唔好(?:同|話俾|話畀)(?:爸媽|爸爸媽媽|屋企人|阿媽|媽咪|老豆|爹哋|父母)(?:知|講)",
+        "之間(?:嘅|既|的)秘密",
+        "網友.{0,10}(?:要求|叫).{0,10}(?:相|照|片)",
+        # a child out of reach, or gone to meet someone from online
+        "聯絡(?:唔|不)到(?:佢|我個|個仔|個女|我女|我仔|女兒|兒子)",
+        "失蹤",
+        "missing ?(?:咗|左)",
+        "見(?:個|一個)?(?:網友|online friend|discord friend)",
+        "(?:住邊|屋苑|邊座|地址|幾樓).{0,20}(?:今晚|聽日|一陣|遲啲)(?:見|搵)",
+        "叫佢跟(?:佢|佢哋|我)(?:去|走)",
     ),
 }
 
@@ -604,8 +648,10 @@ def happened(text: str) -> bool:
 _SCAM_UNDER_WAY = re.compile(
     r"(?<![a-z])(?:(?:looks?|sounds?|looked|sounded) (?:\w+ ){0,2}like (?:my|our)|pretend\w* to be (?:my|our)"
     r"|facetime|video ?call|zoom|voice (?:message|note)|at the atm|(?:already |just )?(?:transferred|wired)"
-    r"|(?:i|we|she|he) (?:already |just )?(?:paid|sent (?:the |him |her |them )?(?:money|\$|hk\$|\d)))(?![a-z])"
+    r"|(?:i|we|she|he) (?:already |just )?(?:paid|sent (?:the |him |her |them )?(?:money|\$|hk\$|\d))"
+    r"|(?:pretend\w*|claim\w*) to be (?:from )?(?:the )?(?:police|bank|immigration)|(?:says?|said|saying|claim\w*) (?:he|she|they)(?:'s|'re| is| are| was| were) (?:from )?(?:the )?police)(?![a-z])"
     r"|扮(?:我|成)|似足|視像|把聲|過(?:咗|左)|轉(?:咗|左)|[俾畀比](?:咗|左)錢|已經?(?:過|轉)數"
+    r"|(?:話|自稱|扮)(?:係|系)?(?:警察|公安|入境處|差人|銀行職員)"
 )
 
 

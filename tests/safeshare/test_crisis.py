@@ -2,7 +2,7 @@
 
 import pytest
 
-from safeshare.crisis import happened, is_crisis, signals
+from safeshare.crisis import happened, is_crisis, scam_under_way, signals
 
 
 @pytest.mark.parametrize(
@@ -34,6 +34,19 @@ from safeshare.crisis import happened, is_crisis, signals
         ),
         ("佢喺校門外徘徊", {"danger"}),
         ("he says he doesnt want to be alive", {"self_harm"}),
+        # grooming, a child out of reach, an address with "see you", money asked again and again
+        ("a man from a game is grooming my son", {"child", "danger"}),
+        ("he told her to keep their chats a secret and not to tell her parents", {"danger"}),
+        ("my 12 yo went to meet an online friend and i cant reach her", {"child", "danger"}),
+        ("someone posted her block number and wrote see you tonight", {"danger"}),
+        ("網友叫我個女唔好同爸媽講，話係佢哋之間嘅秘密", {"child", "danger"}),
+        ("個仔去咗見網友，而家聯絡唔到佢", {"child", "danger"}),
+        ("有人留言寫埋佢住邊座，話今晚見", {"danger"}),
+        ("paid twice already and they want more", {"threat"}),
+        ("we dont want to wake up tomorrow", {"self_harm"}),
+        ("佢話唔想再醒返", {"self_harm"}),
+        ("the whole class is laughing at her photo", {"child", "bullying"}),
+        ("班上有人整咗個最樣衰排行榜，佢排第一", {"child", "bullying"}),
     ],
 )
 def test_signals_found(text, expected):
@@ -51,6 +64,15 @@ def test_signals_found(text, expected):
         "can the gym keep a copy of my ID card",
         "私隱專員公署電話幾多號",
         "strangers keep following my daughter on instagram, how do i make her account private",
+        # near the new patterns: worry in the abstract, goodbyes, noise upstairs, impostor accounts
+        "worried about online grooming, what apps should my kid avoid",
+        "今日先到此為止，再見",
+        "樓上日日跳繩好嘈",
+        "擔心個仔會被人誘騙，點樣教佢",
+        "someone made a fake account with my son's photos, how do i get it removed",
+        "前同事而家聯絡唔到，可唔可以用佢啲舊片",
+        "I posted a photo of her in swimwear years ago, should I delete it",
+        "唔好俾人知小朋友讀邊間學校",
     ],
 )
 def test_ordinary_questions_show_no_crisis(text):
@@ -71,3 +93,9 @@ def test_happened_tells_a_report_from_an_abstract_question():
     assert happened("班同學將我個仔個樣P落咸片度傳緊")
     assert not happened("is it illegal to make fake nudes")
     assert not happened("整假裸照犯唔犯法")
+
+
+def test_a_police_impostor_asking_to_move_money_is_a_scam_under_way():
+    assert scam_under_way("a caller said he was from the police and wants my savings in a safe account")
+    assert scam_under_way("有人打嚟話係警察，叫我將啲錢轉去安全戶口")
+    assert not scam_under_way("how do I report a call asking for money")
