@@ -47,6 +47,12 @@ from safeshare.crisis import happened, is_crisis, scam_under_way, signals
         ("佢話唔想再醒返", {"self_harm"}),
         ("the whole class is laughing at her photo", {"child", "bullying"}),
         ("班上有人整咗個最樣衰排行榜，佢排第一", {"child", "bullying"}),
+        ("he asked my daughter to delete their chats and calls her his girlfriend", {"child", "danger"}),
+        ("someone shared pictures of the kids taken in the changing room", {"child", "sexual"}),
+        ("she took a whole bottle of pills", {"self_harm"}),
+        ("有人起我個仔底，仲post咗屋企地址", {"child", "danger"}),
+        ("個網友叫佢keep secret", {"danger"}),
+        ("有人轉發咗幼稚園更衣室入面啲相", {"sexual"}),
     ],
 )
 def test_signals_found(text, expected):
@@ -73,6 +79,9 @@ def test_signals_found(text, expected):
         "前同事而家聯絡唔到，可唔可以用佢啲舊片",
         "I posted a photo of her in swimwear years ago, should I delete it",
         "唔好俾人知小朋友讀邊間學校",
+        "嚴重嘅deepfake會唔會構成起底罪",
+        "post相會唔會暴露咗學校名同住址",
+        "can we put cameras in the changing room corridor",
     ],
 )
 def test_ordinary_questions_show_no_crisis(text):
