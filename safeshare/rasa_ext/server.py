@@ -16,6 +16,8 @@ command line it installs what Rasa has no configuration hook for:
   built an empty domain to compare the whole domain with.
 - `graph_runner`: a loaded model's graph runs node after node in an order worked out once, not
   through a dask graph built for every call (the same nodes, inputs and results).
+- `tracker_copy`: the copy Rasa makes before each action is taken from the tracker's state, not
+  by replaying its events (the same copy).
 
 The launcher (`safeshare.launcher.rasa_command`), the tests, the benchmarks and the Docker image all
 start Rasa through this module; in-process users (bench/accuracy.py) call `install()`.
@@ -27,7 +29,7 @@ import sys
 from typing import Any
 
 from safeshare.nlu import focus
-from safeshare.rasa_ext import graph_runner, remote_action, rule_policy, tracker_store
+from safeshare.rasa_ext import graph_runner, remote_action, rule_policy, tracker_copy, tracker_store
 
 _installed = False
 # Off only to score a pipeline as Rasa ships it (bench/accuracy.py's default pipeline).
@@ -98,6 +100,7 @@ def install() -> None:
         tracker_store.install()
         rule_policy.install()
         graph_runner.install()
+        tracker_copy.install()
         _install_focus()
         _install_domain_is_empty()
         _installed = True
