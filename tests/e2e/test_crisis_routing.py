@@ -2,7 +2,8 @@
 answer, 999 first, through the real server and model. The sets were written from the style guide
 alone and are never trained on; each was written after the crisis guard had been tuned on the ones
 before it, measured blind, then tuned against too (so none here is blind any more; the blind one,
-tests/nlu_crisis_final3/, is measured by bench/crisis.py, not gated). The look-alikes that are not
+tests/nlu_crisis_final6/, is measured by bench/crisis.py, not gated; tests/nlu_crisis_final3/ is
+tuned against but one English message still gets another topic's answer, so it is not gated). The look-alikes that are not
 crises are only counted (over-triggering costs one safety line; it is reported, not failed)."""
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ TURNED_AWAY = ("outside what I can help", "不在我可以協助", "didn't quite
 
 SETS = [
     (folder, language)
-    for folder in ("nlu_crisis", "nlu_crisis_test", "nlu_crisis_final", "nlu_crisis_final2")
+    for folder in (
+        "nlu_crisis",
+        "nlu_crisis_test",
+        "nlu_crisis_final",
+        "nlu_crisis_final2",
+        "nlu_crisis_final4",
+        "nlu_crisis_final5",
+    )
     for language in ("en", "zh")
 ]
 

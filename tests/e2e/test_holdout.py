@@ -64,7 +64,7 @@ def test_held_out_topic_accuracy(stack, folder, language):
 # Sets written from the catalogue and the style guide alone, in six writing styles (situations,
 # long stories, typos, code-mixing, formal letters, terse): tests/nlu_dev/ was tuned against,
 # tests/nlu_test/ was written after that tuning and later tuned against too, tests/nlu_test2/ to
-# tests/nlu_test7/ were written later and are only measured. Topic-accuracy floors a few points
+# tests/nlu_test8/ were written later and are only measured. Topic-accuracy floors a few points
 # under what they measured (docs/benchmarks.md); out-of-scope recall per set only against a
 # collapse (see above); in-scope false rejections at most 6% per set (a retrained model moves a
 # set's figure by about a point) and 5% pooled.
@@ -87,9 +87,19 @@ STYLED_FLOORS = {
     ("nlu_test6", "zh"): (0.86, 0.50, 0.06),
     ("nlu_test7", "en"): (0.88, 0.60, 0.06),
     ("nlu_test7", "zh"): (0.88, 0.60, 0.06),
+    ("nlu_test8", "en"): (0.87, 0.60, 0.06),
+    ("nlu_test8", "zh"): (0.88, 0.60, 0.06),
 }
 # Only measured: their totals are printed, never their worst topics or confusions.
-MEASURED_ONLY = {"nlu_test2", "nlu_test3", "nlu_test4", "nlu_test5", "nlu_test6", "nlu_test7"}
+MEASURED_ONLY = {
+    "nlu_test2",
+    "nlu_test3",
+    "nlu_test4",
+    "nlu_test5",
+    "nlu_test6",
+    "nlu_test7",
+    "nlu_test8",
+}
 # Pooled over the styled sets of one language: out-of-scope recall, in-scope false rejections.
 POOLED_FLOORS = {"en": (0.80, 0.05), "zh": (0.80, 0.05)}
 _predictions: dict[str, str] = {}
@@ -97,7 +107,7 @@ _predictions: dict[str, str] = {}
 
 def _styled(folder: str, language: str) -> list[tuple[str, str]]:
     examples = load_styled(PROJECT_ROOT / "tests" / folder / f"{language}.yml")
-    assert len(examples) >= 400
+    assert len(examples) >= 380  # 10 per topic (35-36 topics) and 40 near misses
     return [(text, intent) for text, intent, _style in examples]
 
 
