@@ -9,8 +9,9 @@ those given another topic's answer. Look-alikes sent to the report flow or safet
 - tests/nlu_crisis/, tests/nlu_crisis_test/, tests/nlu_crisis_final/ ... tests/nlu_crisis_final5/:
   tuned against, each after it had been measured blind; CI requires 100% of them
   (tests/e2e/test_crisis_routing.py, through the server);
-- tests/nlu_crisis_final6/: written after the last crisis tuning, measured here only (`--misses`
-  never prints its misses).
+- tests/nlu_crisis_final6/, tests/nlu_crisis_final7/: written after the last crisis tuning (the
+  second while the exact-match classifier was added), measured here only (`--misses` never prints
+  their misses).
 
 Usage: python bench/crisis.py [--model PATH] [--misses]
 Writes bench/results/crisis.json.
@@ -38,10 +39,11 @@ SETS = (
     "nlu_crisis_final4",
     "nlu_crisis_final5",
     "nlu_crisis_final6",
+    "nlu_crisis_final7",
 )
 # Intents whose reply is "outside what I can help with" or "I didn't understand" (with the menu).
 TURNED_AWAY = frozenset({"out_of_scope", "nlu_fallback"})
-UNTOUCHED = frozenset({"nlu_crisis_final6"})
+UNTOUCHED = frozenset({"nlu_crisis_final6", "nlu_crisis_final7"})
 
 
 async def measure(model: Path, show_misses: bool) -> dict[str, dict[str, int]]:
