@@ -53,6 +53,15 @@ from safeshare.crisis import happened, is_crisis, scam_under_way, signals
         ("有人起我個仔底，仲post咗屋企地址", {"child", "danger"}),
         ("個網友叫佢keep secret", {"danger"}),
         ("有人轉發咗幼稚園更衣室入面啲相", {"sexual"}),
+        # guard-only patterns (not concept features until the next training round)
+        ("my ex has some very private photos and says hell post them", {"sexual", "threat"}),
+        ("paid already, now they want more", {"threat"}),
+        ("she'll let everyone see them", {"threat"}),
+        ("i cant do this anymore", {"self_harm"}),
+        ("前度話如果我唔返去，就會將我啲私密影片發送俾我公司", {"sexual", "threat"}),
+        ("有個account話有我啲相，聽日會post上家長group", {"threat"}),
+        ("唔想再撐", {"self_harm"}),
+        ("學生相被人改動後上載到外國網站", {"child", "bullying"}),
     ],
 )
 def test_signals_found(text, expected):
@@ -102,6 +111,16 @@ def test_happened_tells_a_report_from_an_abstract_question():
     assert happened("班同學將我個仔個樣P落咸片度傳緊")
     assert not happened("is it illegal to make fake nudes")
     assert not happened("整假裸照犯唔犯法")
+
+
+def test_guard_only_patterns_are_not_concept_features():
+    import re
+
+    from safeshare.crisis import pattern
+
+    for text, category in [("i cant do this anymore", "self_harm"), ("唔想再撐", "self_harm")]:
+        assert category in signals(text)
+        assert re.search(pattern(category), text.lower()) is None
 
 
 def test_a_police_impostor_asking_to_move_money_is_a_scam_under_way():
