@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -54,12 +55,29 @@ def _files(paths: Iterable[str]) -> list[Path]:
     return [p for p in out if "__pycache__" not in p.parts]
 
 
-def training_fingerprint() -> str:
+def training_fingerprint(paths: Iterable[str] = TRAINING_INPUTS) -> str:
     digest = hashlib.sha256()
-    for path in _files(TRAINING_INPUTS):
+    for path in _files(paths):
         digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def training_cache() -> Path:
+    """Rasa's training cache for the NLU code as it is now (other code's caches are removed).
+
+    Rasa reuses a trained component when its class, configuration and inputs are unchanged; it
+    does not look at the code. A component whose output depends on the project's code (the concept
+    features read the crisis lexicon's patterns) was restored from the cache with the old code's
+    output after the code changed. A cache per version of the NLU code trains those again, while a
+    change to the data alone still reuses what it can.
+    """
+    code = [name for name in TRAINING_INPUTS if name.startswith("safeshare/")]
+    cache = PROJECT_ROOT / ".rasa" / f"cache-{training_fingerprint(code)[:16]}"
+    for old in (PROJECT_ROOT / ".rasa").glob("cache*"):
+        if old != cache and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+    return cache
 
 
 def base_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -104,7 +122,7 @@ def ensure_trained(force: bool = False) -> bool:
             str(MODEL.parent),
         ],
         cwd=PROJECT_ROOT,
-        env=base_env(),
+        env=base_env({"RASA_CACHE_DIRECTORY": str(training_cache())}),
         check=True,
     )
     FINGERPRINT.write_text(json.dumps({"fingerprint": expected}))
