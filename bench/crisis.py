@@ -6,12 +6,12 @@ with 999 (`safeshare.nlu.crisis`): the report flow, the safety answer, or an ans
 crisis. Of the others, those turned away (out of scope or not understood) are counted apart from
 those given another topic's answer. Look-alikes sent to the report flow or safety are counted too (over-triggering).
 
-- tests/nlu_crisis/, tests/nlu_crisis_test/, tests/nlu_crisis_final/ ... tests/nlu_crisis_final5/:
-  tuned against, each after it had been measured blind; CI requires 100% of them
+- tests/nlu_crisis/, tests/nlu_crisis_test/, tests/nlu_crisis_final/ ... tests/nlu_crisis_final6/:
+  tuned against, each after it had been measured blind; CI requires 100% of most of them
   (tests/e2e/test_crisis_routing.py, through the server);
-- tests/nlu_crisis_final6/, tests/nlu_crisis_final7/: written after the last crisis tuning (the
-  second while the exact-match classifier was added), measured here only (`--misses` never prints
-  their misses).
+- tests/nlu_crisis_final7/, tests/nlu_crisis_final8/: written after the model's last training
+  (the second after the last change to the crisis guard), measured here only (`--misses` never
+  prints their misses).
 
 Usage: python bench/crisis.py [--model PATH] [--misses]
 Writes bench/results/crisis.json.
@@ -40,10 +40,11 @@ SETS = (
     "nlu_crisis_final5",
     "nlu_crisis_final6",
     "nlu_crisis_final7",
+    "nlu_crisis_final8",
 )
 # Intents whose reply is "outside what I can help with" or "I didn't understand" (with the menu).
 TURNED_AWAY = frozenset({"out_of_scope", "nlu_fallback"})
-UNTOUCHED = frozenset({"nlu_crisis_final6", "nlu_crisis_final7"})
+UNTOUCHED = frozenset({"nlu_crisis_final7", "nlu_crisis_final8"})
 
 
 async def measure(model: Path, show_misses: bool) -> dict[str, dict[str, int]]:
