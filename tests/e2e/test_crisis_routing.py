@@ -1,10 +1,11 @@
 """No crisis is turned away: every message of the crisis sets gets the report flow or a safety
 answer, 999 first, through the real server and model. The sets were written from the style guide
 alone and are never trained on; each was written after the crisis guard had been tuned on the ones
-before it, measured blind, then tuned against too (so none here is blind any more; the blind one,
-tests/nlu_crisis_final6/, is measured by bench/crisis.py, not gated; tests/nlu_crisis_final3/ is
-tuned against but one English message still gets another topic's answer, so it is not gated). The look-alikes that are not
-crises are only counted (over-triggering costs one safety line; it is reported, not failed)."""
+before it, measured blind, then tuned against too, so none here is blind any more. The blind ones,
+tests/nlu_crisis_final7/ and tests/nlu_crisis_final8/, are measured by bench/crisis.py, not gated;
+tests/nlu_crisis_final3/ is tuned against, but one English message still gets another topic's
+answer, so it is not gated. The look-alikes that are not crises are only counted (over-triggering
+costs one safety line; it is reported, not failed)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ SETS = [
         "nlu_crisis_final2",
         "nlu_crisis_final4",
         "nlu_crisis_final5",
+        "nlu_crisis_final6",
     )
     for language in ("en", "zh")
 ]
