@@ -9,7 +9,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps run shell train test test-unit lint bench user retention scaled compose-config rules clean
+.PHONY: help setup system-deps run-deps run shell train test test-unit lint bench user retention scaled compose-config rules clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -29,20 +29,32 @@ widget/node_modules/.installed: widget/package.json widget/package-lock.json
 setup: $(VENV)/.installed widget/node_modules/.installed ## create the Python 3.10 virtualenv and install pinned dependencies
 	@$(PY) -m safeshare.nlu.spacy_builder
 
-system-deps: ## install Debian packages for browser tests, the scaled run and compose validation (root)
+# Debian packages: what `make run` uses to run two Rasa processes (nginx in front, a private Redis
+# for their conversation locks; without them it runs one), and what the tests add (a browser,
+# CJK and emoji fonts for screenshots, docker-compose to validate the compose file).
+RUN_PACKAGES := nginx redis-server
+TEST_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji docker-compose
+define apt_install
 	@missing=""; \
-	for pkg in chromium fonts-noto-cjk fonts-noto-color-emoji nginx docker-compose; do \
+	for pkg in $(1); do \
 	  dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "missing Debian packages:$$missing (sudo make system-deps)"; fi; \
 	fi
+endef
+
+system-deps: ## install Debian packages for make run, browser tests, the scaled run and compose validation (root)
+	$(call apt_install,$(RUN_PACKAGES) $(TEST_PACKAGES))
+
+run-deps: ## install the Debian packages make run uses for two Rasa processes: nginx, redis-server (root)
+	$(call apt_install,$(RUN_PACKAGES))
 
 train: setup ## train the Rasa model if data, config or domain changed (models/safeshare.tar.gz)
 	$(PY) -m safeshare train
 
-run: setup ## install everything, train if needed, start all processes, print where to chat
+run: setup run-deps ## install everything, train if needed, start all processes, print where to chat
 	$(PY) -m safeshare run
 
 shell: setup ## chat in the terminal (rasa shell with its own action server)

@@ -19,6 +19,7 @@ import logging
 import signal
 import sys
 import time
+from pathlib import Path
 
 from safeshare import launcher
 from safeshare.errors import StoreUnavailable
@@ -31,8 +32,6 @@ def cmd_run(_: argparse.Namespace) -> int:
     from safeshare.db.migrate import upgrade
 
     upgrade()
-    ports = launcher.Ports.from_settings(settings)
-    stack = launcher.Stack(ports, launcher.stack_env(ports, {"RASA_URL": settings.rasa_url}))
     logs = settings.var_dir / "log"
     logs.mkdir(parents=True, exist_ok=True)
     stopping = False
@@ -43,29 +42,44 @@ def cmd_run(_: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    replicated = None
+    if settings.rasa_processes > 1:
+        from safeshare import topology
+
+        why = topology.why_not_replicated(settings.redis_url)
+        if why:
+            print(f"one Rasa process instead of {settings.rasa_processes}: {why}", flush=True)
+        else:
+            replicated = topology.embedded_run(settings, logs)
+    stack = replicated.stack if replicated else _single_stack(settings)
     try:
-        print("starting the action server...", flush=True)
-        actions = stack.start("actions", launcher.actions_argv(ports), logs / "actions.log")
-        launcher.wait_http(f"http://127.0.0.1:{ports.actions}/health", process=actions)
-        print("starting the Rasa server (about 30 s)...", flush=True)
-        rasa = stack.start("rasa", launcher.rasa_argv(ports, settings.rasa_token), logs / "rasa.log")
-        launcher.wait_rasa_ready(stack.rasa_url, process=rasa)
-        web = stack.start("web", launcher.web_argv(ports), logs / "web.log")
-        launcher.wait_http(f"{stack.web_url}/healthz", process=web)
+        if replicated:
+            print(
+                f"starting {settings.rasa_processes} Rasa processes behind nginx, the action server "
+                "and the web app (about a minute)...",
+                flush=True,
+            )
+            replicated.start()
+            rasa_url, web_url = replicated.internal_url, replicated.public_url
+            rasa = f"{settings.rasa_processes} processes behind nginx ({', '.join(replicated.replica_urls)})"
+        else:
+            _start_single(stack, settings, logs)
+            rasa_url, web_url, rasa = stack.rasa_url, stack.web_url, "one process"
         telegram = "not started (set TELEGRAM_BOT_TOKEN; see README)"
         if settings.telegram_bot_token:
             stack.start("telegram", launcher.telegram_argv(), logs / "telegram.log")
             telegram = "relaying your bot's chats (long polling)"
         print(
             "\nSafeShare HK is running. Chat with it:\n"
-            f"  Website widget demo : {stack.web_url}/demo\n"
-            f"  REST API            : curl -s {stack.rasa_url}/webhooks/rest/webhook "
+            f"  Website widget demo : {web_url}/demo\n"
+            f"  REST API            : curl -s {rasa_url}/webhooks/rest/webhook "
             '-d \'{"sender":"me","message":"what is a deepfake?"}\'\n'
             "  Terminal            : make shell\n"
-            f"  Staff console       : {stack.web_url}/console "
+            f"  Staff console       : {web_url}/console "
             "(create an account: make user NAME=alice ROLE=admin)\n"
             f"  Telegram            : {telegram}\n"
             f"  Staff notifications : {describe_notifications(settings)}\n"
+            f"  Rasa                : {rasa}\n"
             f"  Logs                : {logs}\n"
             "Press Ctrl-C to stop everything.",
             flush=True,
@@ -80,6 +94,24 @@ def cmd_run(_: argparse.Namespace) -> int:
         print("\nstopping...", flush=True)
         stack.stop()
     return 0
+
+
+def _single_stack(settings: Settings) -> launcher.Stack:
+    ports = launcher.Ports.from_settings(settings)
+    return launcher.Stack(ports, launcher.stack_env(ports, {"RASA_URL": settings.rasa_url}))
+
+
+def _start_single(stack: launcher.Stack, settings: Settings, logs: Path) -> None:
+    """One Rasa process on RASA_URL, in-process locks (or REDIS_URL's), the web app on its port."""
+    ports = stack.ports
+    print("starting the action server...", flush=True)
+    actions = stack.start("actions", launcher.actions_argv(ports), logs / "actions.log")
+    launcher.wait_http(f"http://127.0.0.1:{ports.actions}/health", process=actions)
+    print("starting the Rasa server (about 30 s)...", flush=True)
+    rasa = stack.start("rasa", launcher.rasa_argv(ports, settings.rasa_token), logs / "rasa.log")
+    launcher.wait_rasa_ready(stack.rasa_url, process=rasa)
+    web = stack.start("web", launcher.web_argv(ports), logs / "web.log")
+    launcher.wait_http(f"{stack.web_url}/healthz", process=web)
 
 
 def cmd_shell(_: argparse.Namespace) -> int:

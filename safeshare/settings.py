@@ -25,7 +25,8 @@ DEFAULTS: dict[str, str] = {
     "SAFESHARE_VAR_DIR": "",  # <project>/var
     "DATABASE_URL": "",  # SQLite file in the var dir
     "TRACKER_DB_URL": "",  # SQLite file in the var dir
-    "REDIS_URL": "",
+    "REDIS_URL": "",  # `make run` with two Rasa processes starts a private one
+    "SAFESHARE_RASA_PROCESSES": "2",
     "SAFESHARE_SECRET_KEY": "",  # generated into the var dir
     "RASA_URL": "http://127.0.0.1:5005",
     "RASA_PUBLIC_URL": "",  # RASA_URL
@@ -98,6 +99,7 @@ class Settings:
     database_url: str
     tracker_db_url: str
     redis_url: str
+    rasa_processes: int
     secret_key: str
     rasa_url: str
     rasa_public_url: str
@@ -156,6 +158,7 @@ def load_settings() -> Settings:
         database_url=_env("DATABASE_URL") or f"sqlite:///{var_dir / 'safeshare.db'}",
         tracker_db_url=_env("TRACKER_DB_URL") or f"sqlite:///{var_dir / 'tracker.db'}",
         redis_url=_env("REDIS_URL"),
+        rasa_processes=max(1, int(_env("SAFESHARE_RASA_PROCESSES"))),
         secret_key=_env("SAFESHARE_SECRET_KEY") or _persistent_secret(var_dir, "secret_key"),
         rasa_url=rasa_url,
         rasa_public_url=(_env("RASA_PUBLIC_URL") or rasa_url).rstrip("/"),

@@ -1,6 +1,9 @@
-"""The scaled topology, proven on this machine: nginx in front of two Rasa replicas that share a
-PostgreSQL tracker store and a Redis lock store, with the action server and the web app, all
-started by scripts/scaled_run.py (docker-compose.yml's topology without Docker).
+"""Two Rasa processes behind nginx, proven on this machine, in both set-ups that run them
+(safeshare/topology.py), with the action server and the web app:
+
+- scaled: PostgreSQL tracker store and a shared Redis (docker-compose.yml's topology without
+  Docker, `make scaled`);
+- embedded: `make run`'s default, SQLite files and a private Redis that the run starts itself.
 
 What would break if the set-up were wrong:
 - without the shared lock store, two replicas handling one conversation at once interleave or
@@ -13,7 +16,7 @@ What would break if the set-up were wrong:
 from __future__ import annotations
 
 import asyncio
-import importlib.util
+import contextlib
 import json
 import re
 import select
@@ -25,7 +28,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,8 +41,9 @@ from safeshare.db.scratch import scratch_database
 from safeshare.identity import REFERENCE_IN_TEXT as REFERENCE
 from safeshare.identity import sender_key
 from safeshare.settings import PROJECT_ROOT, get_settings
+from safeshare.topology import ReplicatedRun, why_not_replicated
 
-pytestmark = [pytest.mark.model, pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.model]
 
 HANDOFF = "I want to talk to a real person"
 CHATS = [
@@ -56,45 +59,41 @@ CHATS = [
 BURST = ("what is doxxing?", "what is a deepfake?", "what is the PDPO?")
 
 
-def _load_scaled_run() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("scaled_run", PROJECT_ROOT / "scripts" / "scaled_run.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["scaled_run"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-scaled_run = _load_scaled_run()
-
-
 # -- fixtures -------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def scaled_db(postgres_admin_url: str) -> Iterator[str]:
-    """A fresh database for the module (the run applies the migrations itself, like the compose
-    file's `migrate` service)."""
-    with scratch_database(postgres_admin_url, "safeshare_scaled", migrate=False) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def scaled(scaled_db: str, redis_url: str, trained_model: Path, run_dir: Path) -> Iterator:
-    try:
-        scaled_run.find_nginx()
-    except FileNotFoundError as error:
-        pytest.skip(str(error))
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("scaled", marks=[pytest.mark.postgres, pytest.mark.redis]),
+        "embedded",
+    ],
+)
+def scaled(request: pytest.FixtureRequest, trained_model: Path, run_dir: Path) -> Iterator[ReplicatedRun]:
+    """Two Rasa processes behind nginx: on PostgreSQL and the shared Redis (scaled), or as
+    `make run` starts them, on SQLite files with a private Redis (embedded)."""
+    why = why_not_replicated("" if request.param == "embedded" else "redis://set")
+    if why:
+        pytest.skip(why)
     # Logs stay in the run's folder (like the `stack` fixture's) for failures.
-    run = scaled_run.ScaledRun(scaled_db, redis_url, run_dir / "scaled", replicas=2)
-    run.start(timeout=300)
-    try:
+    workdir = run_dir / request.param
+    with contextlib.ExitStack() as cleanup:
+        if request.param == "scaled":
+            admin = request.getfixturevalue("postgres_admin_url")
+            redis_url: str | None = request.getfixturevalue("redis_url")
+            # A fresh database; the run applies the migrations itself, like the compose file's
+            # `migrate` service.
+            url = cleanup.enter_context(scratch_database(admin, "safeshare_scaled", migrate=False))
+        else:
+            redis_url = None
+            url = f"sqlite:///{workdir / 'var' / 'safeshare.db'}"
+        run = ReplicatedRun(url, redis_url, workdir, replicas=2)
+        run.start(timeout=300)
+        cleanup.callback(run.stop)
         yield run
-    finally:
-        run.stop()
 
 
 @pytest.fixture(scope="module")
-def db(scaled_db: str) -> Iterator[sa.engine.Engine]:
-    engine = sa.create_engine(scaled_db, future=True)
+def db(scaled: ReplicatedRun) -> Iterator[sa.engine.Engine]:
+    engine = sa.create_engine(scaled.database_url, future=True)
     yield engine
     engine.dispose()
 
@@ -175,9 +174,12 @@ class RedisMonitor:
 
 # -- helpers --------------------------------------------------------------------------------
 @asynccontextmanager
-async def widget_session(url: str, session_id: str) -> AsyncIterator[tuple[Any, asyncio.Queue[dict]]]:
-    """A widget's Socket.IO session (long polling, its first transport), confirmed; yields the
-    client and the queue its bot messages arrive in."""
+async def widget_session(
+    url: str, session_id: str, route: str | None = None
+) -> AsyncIterator[tuple[Any, asyncio.Queue[dict]]]:
+    """A widget's Socket.IO session over long polling (the widget's fallback transport), confirmed;
+    yields the client and the queue its bot messages arrive in. `route`: the per-connection key
+    the widget sends (`ss_route`); without it the proxy keeps the session by client address."""
     import socketio
 
     confirmed = asyncio.Event()
@@ -192,7 +194,8 @@ async def widget_session(url: str, session_id: str) -> AsyncIterator[tuple[Any, 
     async def _uttered(data: dict) -> None:
         await replies.put(data)
 
-    await client.connect(url, transports=["polling"], socketio_path="socket.io")
+    target = f"{url}?ss_route={route}" if route else url
+    await client.connect(target, transports=["polling"], socketio_path="socket.io")
     try:
         await client.emit("session_request", {"session_id": session_id})
         await asyncio.wait_for(confirmed.wait(), 30)
@@ -261,9 +264,7 @@ def assert_well_formed(sender: str, events: list[dict]) -> list[str]:
 
 
 # -- tests ----------------------------------------------------------------------------------
-async def test_concurrent_conversations_through_two_replicas(
-    scaled, db: sa.engine.Engine, redis_url: str
-) -> None:
+async def test_concurrent_conversations_through_two_replicas(scaled, db: sa.engine.Engine) -> None:
     run_id = uuid.uuid4().hex[:8]
     senders = [f"scaled-{run_id}-{n:02d}" for n in range(12)]
     escalating = senders[:3]
@@ -277,7 +278,7 @@ async def test_concurrent_conversations_through_two_replicas(
     before = scaled.requests_per_replica()
     url = scaled.internal_url  # the REST channel is served on the proxy's internal listener
 
-    with RedisMonitor(redis_url) as monitor:
+    with RedisMonitor(scaled.redis_url) as monitor:
         async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=32)) as client:
             # 12 conversations at once, 4 turns each; each conversation's turns in sequence.
             results = await asyncio.gather(
@@ -290,7 +291,7 @@ async def test_concurrent_conversations_through_two_replicas(
         await asyncio.sleep(0.5)  # the last DEL reaches MONITOR
     references = dict(zip(escalating, results[: len(escalating)], strict=True))
 
-    # Every conversation complete and in order in PostgreSQL.
+    # Every conversation complete and in order in the shared database.
     for sender in senders:
         texts = assert_well_formed(sender, stored_events(db, sender))
         if sender in escalating:
@@ -341,7 +342,7 @@ async def test_concurrent_conversations_through_two_replicas(
         assert "INCR" in monitor.commands_on(f"safeshare:lockseq:{sender}")
     import redis
 
-    client = redis.Redis.from_url(redis_url)
+    client = redis.Redis.from_url(scaled.redis_url)
     try:
         assert list(client.scan_iter(f"safeshare:lock*:scaled-{run_id}-*")) == []
     finally:
@@ -374,6 +375,37 @@ async def test_widget_socketio_session_is_sticky_through_the_proxy(scaled, db: s
             break
         await asyncio.sleep(0.25)
     assert texts == ["what is a deepfake?"]
+
+
+def _socketio_upstreams(lines: list[str]) -> list[tuple[str, int]]:
+    """(status, Rasa port) of each Socket.IO request in these access-log lines."""
+    out = []
+    for line in lines:
+        if '/socket.io/" ' in line:
+            match = re.search(r'" (\d{3}) upstream=\S+:(\d+)', line)
+            assert match, line
+            out.append((match.group(1), int(match.group(2))))
+    return out
+
+
+async def test_widget_connections_with_their_own_keys_spread_over_the_replicas(scaled) -> None:
+    """Widget connections from one address (every user behind a school's network) each send their
+    own random key: each stays on one replica, and together they use both. 20 connections: the
+    chance that consistent hashing puts them all on one of two replicas is 2 in a million."""
+    log = scaled.access_log
+    used: set[int] = set()
+    for n in range(20):
+        skip = len(log.read_text(encoding="utf-8").splitlines())
+        session_id = f"widget-route-{uuid.uuid4().hex[:12]}"
+        async with widget_session(scaled.public_url, session_id, route=uuid.uuid4().hex[:16]):
+            pass
+        await asyncio.sleep(0.2)  # the last poll's log line
+        polls = _socketio_upstreams(log.read_text(encoding="utf-8").splitlines()[skip:])
+        assert {status for status, _ in polls} <= {"200", "499"}, (n, polls)
+        ports = {port for _, port in polls}
+        assert len(ports) == 1 and ports <= set(scaled.rasa_ports), (n, polls)
+        used |= ports
+    assert used == set(scaled.rasa_ports)
 
 
 async def test_a_push_from_any_replica_reaches_the_widget(scaled) -> None:

@@ -290,6 +290,16 @@
     return msg;
   }
 
+  /** 16 random hex digits (the routing key of one Socket.IO connection). */
+  function routeKey() {
+    var bytes = new Uint8Array(8);
+    if (window.crypto && window.crypto.getRandomValues) window.crypto.getRandomValues(bytes);
+    else for (var i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+    var out = "";
+    for (var j = 0; j < bytes.length; j++) out += (bytes[j] + 256).toString(16).slice(1);
+    return out;
+  }
+
   function signature(msg) {
     return JSON.stringify([msg.who, msg.text, msg.buttons, msg.link]);
   }
@@ -785,6 +795,11 @@
     var self = this;
     var socket = ioClient(this.config.serverUrl, {
       path: this.config.socketPath,
+      // A random key for this connection, sent with each of its requests: the proxy in front of
+      // several Rasa processes keeps a connection on one of them by it (deploy/nginx), so users
+      // behind one address (a school's network) still spread over the processes. It names no
+      // one and is not the conversation's id.
+      query: { ss_route: routeKey() },
       // WebSocket first: no CORS preflight and no sticky sessions behind a load balancer;
       // long-polling only if a proxy blocks WebSockets.
       transports: ["websocket", "polling"],
