@@ -163,6 +163,11 @@ class Backend:
     replicas: int = 1
     # Sanic workers per Rasa process (Rasa's SANIC_WORKERS); more than one needs Redis too.
     workers: int = 1
+    # The Rasa processes behind nginx, as `make run` starts them (safeshare/topology.py); with no
+    # redis_url, a private Redis started with them.
+    proxied: bool = False
+    # A plain Rasa assistant (bench/plain_rasa.py) instead of SafeShare's Rasa server.
+    plain: bool = False
 
 
 def train_nlu(
@@ -246,7 +251,8 @@ class RunningStack:
 
     @property
     def rasa_url(self) -> str:
-        return self.stack.rasa_url
+        """Where messages go: the proxy in front of the Rasa processes, or the only one."""
+        return self.rasa_urls[0] if len(self.rasa_urls) == 1 else self.stack.rasa_url
 
     @property
     def rasa_names(self) -> list[str]:
@@ -291,9 +297,37 @@ def private_stack(
     )
     env.pop("TELEGRAM_BOT_TOKEN", None)
     env["SANIC_WORKERS"] = str(backend.workers)
-    if (backend.replicas > 1 or backend.workers > 1) and not backend.redis_url:
+    if (backend.replicas > 1 or backend.workers > 1) and not (backend.redis_url or backend.proxied):
         raise ValueError("several Rasa replicas need the Redis lock store (redis_url)")
     upgrade(backend.database_url)
+    if backend.proxied:
+        from safeshare.topology import ReplicatedRun
+
+        run = ReplicatedRun(
+            backend.database_url,
+            backend.redis_url or None,
+            workdir,
+            replicas=backend.replicas,
+            model=model,
+            web=False,
+            tracker_db_url=backend.tracker_db_url,
+            var_dir=var_dir,
+            logs=workdir,
+            rasa_token=token,
+            secret_key=env["SAFESHARE_SECRET_KEY"],
+        )
+        for name in ("SAFESHARE_LOG_LEVEL", "LOG_LEVEL"):
+            run.env[name] = env[name]
+        try:
+            run.start()
+            yield RunningStack(run.stack, workdir, token, [run.internal_url])
+        finally:
+            run.stop()
+            if own_dir:
+                import shutil
+
+                shutil.rmtree(workdir, ignore_errors=True)
+        return
     stack = launcher.Stack(ports, env)
     try:
         actions = stack.start("actions", launcher.actions_argv(ports), workdir / "actions.log")
@@ -302,7 +336,13 @@ def private_stack(
         for index in range(backend.replicas):
             name = "rasa" if index == 0 else f"rasa-{index + 1}"
             own = ports if index == 0 else replace(ports, rasa=launcher.free_port())
-            process = stack.start(name, launcher.rasa_argv(own, token, model), workdir / f"{name}.log")
+            if backend.plain:
+                import plain_rasa
+
+                argv = plain_rasa.rasa_argv(own.rasa)
+            else:
+                argv = launcher.rasa_argv(own, token, model)
+            process = stack.start(name, argv, workdir / f"{name}.log")
             started.append((f"http://127.0.0.1:{own.rasa}", process))
         for url, process in started:  # started together, ready one by one
             launcher.wait_rasa_ready(url, process=process)
@@ -322,7 +362,29 @@ def backend_for(
 
     A scaled set-up gets a fresh PostgreSQL database, dropped when `cleanup` closes."""
     if name == "embedded":
+        from safeshare.topology import why_not_replicated
+
+        why = why_not_replicated("")
+        if why:
+            return why
+        return replace(
+            sqlite_backend(workdir),
+            name="embedded, as make run (SQLite, 2 Rasa processes behind nginx, private Redis)",
+            replicas=2,
+            proxied=True,
+        )
+    if name == "embedded-1":
         return sqlite_backend(workdir)
+    if name == "plain":
+        import plain_rasa
+
+        if not plain_rasa.MODEL.exists():
+            return f"no plain Rasa model at {plain_rasa.MODEL}: python bench/plain_rasa.py"
+        return replace(
+            sqlite_backend(workdir),
+            name="plain Rasa (rasa init's recipe, Rasa's in-memory stores; same data and actions)",
+            plain=True,
+        )
     if name == "embedded-2w":
         why = redis_reachable(redis_url)
         if why:
@@ -332,7 +394,9 @@ def backend_for(
             embedded, name="SQLite, Redis lock store, 2 Sanic workers", redis_url=redis_url, workers=2
         )
     if name not in ("scaled", "scaled-2"):
-        raise SystemExit(f"unknown set-up {name!r} (embedded, embedded-2w, scaled, scaled-2)")
+        raise SystemExit(
+            f"unknown set-up {name!r} (embedded, embedded-1, plain, embedded-2w, scaled, scaled-2)"
+        )
     why = postgres_reachable(postgres_admin_url) or redis_reachable(redis_url)
     if why:
         return why
@@ -345,7 +409,7 @@ def backend_for(
 def sqlite_backend(workdir: Path) -> Backend:
     var_dir = workdir / "var"
     return Backend(
-        name="embedded (SQLite, in-process locks)",
+        name="embedded, one Rasa process (SQLite, in-process locks)",
         database_url=f"sqlite:///{var_dir / 'safeshare.db'}",
         tracker_db_url=f"sqlite:///{var_dir / 'tracker.db'}",
     )

@@ -8,12 +8,21 @@ every run). Every request started within --duration seconds (or until --max-mess
 
 It starts its own stack with safeshare.launcher (action server + Rasa, free loopback ports, a
 temporary var/), once per set-up:
-- embedded: SQLite tracker store and inquiry database, in-process lock store, one Rasa;
+- embedded: what `make run` starts by default (safeshare/topology.py): SQLite tracker store and
+  inquiry database, two Rasa processes behind nginx (REST through its internal listener, to the
+  least busy process) and a private Redis for the conversation locks; skipped, saying why, if
+  nginx or redis-server is not installed;
+- embedded-1: SQLite, in-process lock store, one Rasa process (make run with
+  SAFESHARE_RASA_PROCESSES=1, or where nginx or redis-server is missing);
 - scaled: a fresh PostgreSQL database for both (dropped afterwards) and the Redis lock store
   (a spare Redis database, 14 by default), one Rasa;
 - scaled-2: the same with two Rasa processes, messages sent to them in turn (any replica may
   serve any conversation: that is what the shared tracker and lock stores are for). One Rasa
   process handles messages on one event loop, so this is how a second core gets used;
+- plain: a plain Rasa assistant (bench/plain_rasa.py: `rasa init`'s recipe, Rasa's in-memory
+  stores, trained on the same data, the same action server), one process, so that every figure
+  has a ratio against plain Rasa measured in the same run; skipped, saying so, until
+  `python bench/plain_rasa.py` has trained it;
 - embedded-2w (not in the default list): SQLite as embedded, but one Rasa with two Sanic workers
   (Rasa's SANIC_WORKERS) sharing its port, with the Redis lock store (--redis-url): what using
   both cores on one machine without a proxy would give.
@@ -27,7 +36,8 @@ Targets (2 cores): p95 <= 150 ms at 20 users, >= 40 messages/s, no errors.
 
 Usage:
   python bench/load.py [--levels 1,20,100] [--duration 30] [--think 0.5] [--max-messages N]
-                       [--setups embedded,scaled,scaled-2,embedded-2w] [--postgres-admin-url URL]
+                       [--setups embedded,embedded-1,scaled,scaled-2,embedded-2w]
+                       [--postgres-admin-url URL]
                        [--redis-url URL]
                        [--keep-logs DIR] [--models LABEL=PATH,...]
 Writes bench/results/load.json. Loopback traffic only.
@@ -164,8 +174,9 @@ async def _user(
 
 async def _sample_rss(stack: benchlib.RunningStack, level: Level, stop: asyncio.Event) -> None:
     while not stop.is_set():
-        rasa = sum(benchlib.rss_bytes(stack.pid(name)) for name in stack.rasa_names)
-        level.rss["rasa"] = max(level.rss.get("rasa", 0), rasa)
+        each = [benchlib.rss_bytes(stack.pid(name)) for name in stack.rasa_names]
+        level.rss["rasa"] = max(level.rss.get("rasa", 0), sum(each))
+        level.rss["rasa_per_process"] = max(level.rss.get("rasa_per_process", 0), *each)
         level.rss["actions"] = max(level.rss.get("actions", 0), benchlib.rss_bytes(stack.pid("actions")))
         try:
             await asyncio.wait_for(stop.wait(), 0.5)
@@ -174,10 +185,16 @@ async def _sample_rss(stack: benchlib.RunningStack, level: Level, stop: asyncio.
 
 
 def _cpu(stack: benchlib.RunningStack) -> dict[str, float]:
-    return {
+    """CPU seconds so far: all Rasa processes, the action server, and nginx + Redis when the
+    set-up runs them (make run's default)."""
+    helpers = [name for name in ("nginx", "redis") if name in stack.stack.processes]
+    out = {
         "rasa": sum(benchlib.cpu_seconds(stack.pid(name)) for name in stack.rasa_names),
         "actions": benchlib.cpu_seconds(stack.pid("actions")),
     }
+    if helpers:
+        out["nginx+redis"] = sum(benchlib.cpu_seconds(stack.pid(name)) for name in helpers)
+    return out
 
 
 async def run_level(
@@ -270,6 +287,40 @@ def run_setup(
     }
 
 
+def plain_ratios(setups: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every set-up's figures divided by plain Rasa's at the same number of users (this run)."""
+    plain = next((setup for name, setup in setups.items() if name.split(" (")[0] == "plain"), None)
+    if plain is None:
+        return []
+    by_users = {lv["users"]: lv for lv in plain["levels"]}
+
+    def ratio(a: float, b: float) -> float | None:
+        return round(a / b, 2) if a and b else None
+
+    out = []
+    for name, setup in setups.items():
+        if setup is plain:
+            continue
+        for lv in setup["levels"]:
+            base = by_users.get(lv["users"])
+            if base is None:
+                continue
+            out.append(
+                {
+                    "setup": name,
+                    "users": lv["users"],
+                    "msg_s": ratio(lv["messages_per_second"], base["messages_per_second"]),
+                    "p95": ratio(lv["p95_ms"], base["p95_ms"]),
+                    "cpu": ratio(lv["cpu_ms_per_message"]["rasa"], base["cpu_ms_per_message"]["rasa"]),
+                    "rss": ratio(
+                        lv["peak_rss_mib"].get("rasa_per_process", 0),
+                        base["peak_rss_mib"].get("rasa_per_process", 0),
+                    ),
+                }
+            )
+    return out
+
+
 def verdict(setup: dict[str, Any]) -> dict[str, Any]:
     levels = setup["levels"]
     at_target = next((lv for lv in levels if lv["users"] == TARGET_USERS), None)
@@ -304,7 +355,7 @@ def main() -> int:
     )
     parser.add_argument("--max-messages", type=int, default=None, help="cap per level")
     parser.add_argument(
-        "--setups", default="embedded,scaled,scaled-2", type=lambda s: [x for x in s.split(",") if x]
+        "--setups", default="plain,embedded,embedded-1,scaled,scaled-2", type=lambda s: [x for x in s.split(",") if x]
     )
     parser.add_argument("--postgres-admin-url", default=benchlib.DEFAULT_POSTGRES_ADMIN_URL)
     parser.add_argument("--redis-url", default=benchlib.DEFAULT_REDIS_URL)
@@ -370,9 +421,11 @@ def main() -> int:
                     lv["errors"],
                     lv["empty_replies"],
                     rss.get("rasa", 0),
+                    rss.get("rasa_per_process", 0),
                     rss.get("actions", 0),
                     cpu.get("rasa", 0),
                     cpu.get("actions", 0),
+                    cpu.get("nginx+redis", "-"),
                 ]
             )
     table = benchlib.markdown_table(
@@ -388,14 +441,26 @@ def main() -> int:
             "errors",
             "empty",
             "Rasa RSS MiB",
+            "per Rasa process",
             "actions RSS MiB",
             "Rasa CPU ms/msg",
             "actions CPU ms/msg",
+            "nginx+Redis CPU ms/msg",
         ],
         rows,
     )
     print(f"\nthink time {args.think} s (mean), {args.duration:.0f} s per level\n")
     print(table)
+    against = plain_ratios(results["setups"])
+    if against:
+        results["against_plain"] = against
+        print("\nagainst plain Rasa in this run (set-up / plain, same number of users):\n")
+        print(
+            benchlib.markdown_table(
+                ["set-up", "users", "msg/s", "p95", "Rasa CPU per message", "peak RSS per Rasa process"],
+                [[r["setup"], r["users"], r["msg_s"], r["p95"], r["cpu"], r["rss"]] for r in against],
+            )
+        )
     for name, setup in results["setups"].items():
         v = setup["verdict"]
         print(

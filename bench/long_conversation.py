@@ -4,7 +4,11 @@ One REST conversation of --turns messages, sent one at a time (the next after th
 ordinary questions that are answered from the catalogue (a topic answer, then the feedback
 question), through the real stack (action server + Rasa, safeshare.launcher, free loopback ports,
 a temporary var/) once per set-up:
-- embedded: SQLite tracker store, in-process lock store;
+- embedded: as `make run` starts it: SQLite tracker store, two Rasa processes behind nginx, a
+  private Redis lock store;
+- embedded-1: SQLite tracker store, in-process lock store, one Rasa process;
+- plain: plain Rasa (bench/plain_rasa.py: `rasa init`'s recipe, Rasa's in-memory tracker store,
+  which replays the whole conversation every turn), same data and actions, when trained;
 - scaled: a fresh PostgreSQL database (dropped afterwards) and the Redis lock store, one Rasa.
 
 Reported per window of --window turns: median and p90 latency, and the CPU the Rasa process
@@ -31,7 +35,7 @@ figures between runs.
 
 Usage:
   python bench/long_conversation.py [--turns 400] [--window 50] [--reference-turns 10]
-                                    [--setups embedded,scaled]
+                                    [--setups plain,embedded,embedded-1,scaled]
                                     [--profile] [--py-spy PATH]
                                     [--postgres-admin-url URL] [--redis-url URL] [--keep-logs DIR]
 Writes bench/results/long_conversation.json. Loopback traffic only.
@@ -186,12 +190,14 @@ def run_setup(
     with benchlib.private_stack(backend, workdir=workdir) as stack:
         print(f"stack ready (Rasa at {stack.rasa_url})", flush=True)
         converse(stack, 6, f"warmup-{int(time.time())}")
-        rss_before = benchlib.rss_bytes(stack.pid("rasa"))
+        # Per Rasa process (the largest, where several run).
+        rss_before = max(benchlib.rss_bytes(stack.pid(n)) for n in stack.rasa_names)
         stacks = benchlib.RESULTS / f"long_conversation-{name}.stacks"
         profiler = None
         if args.profile:
             stacks.parent.mkdir(parents=True, exist_ok=True)
-            profiler = start_profiler(args.py_spy, stack.pid("rasa"), stacks)
+            # One Rasa process (one conversation's turns spread over several).
+            profiler = start_profiler(args.py_spy, stack.pid(stack.rasa_names[0]), stacks)
             time.sleep(1)
         try:
             run = converse(stack, args.turns, f"long-{int(time.time())}", args.reference_turns)
@@ -200,7 +206,7 @@ def run_setup(
                 stop_profiler(profiler)
         if profiler is not None and stacks.exists():
             profile = profile_shares(stacks)
-        rss_after = benchlib.rss_bytes(stack.pid("rasa"))
+        rss_after = max(benchlib.rss_bytes(stack.pid(n)) for n in stack.rasa_names)
         events = _stored_events(backend.tracker_db_url)
     rows = _window_rows(run, args.window)
     first, marks = rows[0]["median_ms"], {}
@@ -250,7 +256,7 @@ def main() -> int:
         default=10,
         help="length of the interleaved young conversations (0: none)",
     )
-    parser.add_argument("--setups", default="embedded,scaled", type=lambda s: [x for x in s.split(",") if x])
+    parser.add_argument("--setups", default="plain,embedded,scaled", type=lambda s: [x for x in s.split(",") if x])
     parser.add_argument("--profile", action="store_true", help="sample the Rasa process with py-spy")
     parser.add_argument("--py-spy", default="py-spy", help="the py-spy binary (with --profile)")
     parser.add_argument("--postgres-admin-url", default=benchlib.DEFAULT_POSTGRES_ADMIN_URL)
