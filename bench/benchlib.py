@@ -382,7 +382,8 @@ def backend_for(
             return f"no plain Rasa model at {plain_rasa.MODEL}: python bench/plain_rasa.py"
         return replace(
             sqlite_backend(workdir),
-            name="plain Rasa (rasa init's recipe, Rasa's in-memory stores; same data and actions)",
+            name=f"plain Rasa (rasa init's recipe, {plain_rasa.describe()}; Rasa's in-memory "
+            "stores; same data and actions)",
             plain=True,
         )
     if name == "embedded-2w":

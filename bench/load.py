@@ -31,13 +31,15 @@ The scaled set-ups are skipped, saying why, if PostgreSQL or Redis is unreachabl
 models (two pipelines) are compared in one run on the same machine.
 
 Reported per level: messages, errors (transport errors, timeouts, non-200), empty replies,
-p50/p95/p99/max latency, messages per second, peak RSS of the Rasa and action-server processes.
+p50/p95/p99/max latency, messages per second, peak RSS of the Rasa processes (together and the
+largest) and the action server, and the CPU spent per message by each part, the load generator
+(this process, with aiohttp by default; --client httpx as before) included.
 Targets (2 cores): p95 <= 150 ms at 20 users, >= 40 messages/s, no errors.
 
 Usage:
   python bench/load.py [--levels 1,20,100] [--duration 30] [--think 0.5] [--max-messages N]
-                       [--setups embedded,embedded-1,scaled,scaled-2,embedded-2w]
-                       [--postgres-admin-url URL]
+                       [--setups plain,embedded,embedded-1,scaled,scaled-2,embedded-2w]
+                       [--postgres-admin-url URL] [--client aiohttp|httpx]
                        [--redis-url URL]
                        [--keep-logs DIR] [--models LABEL=PATH,...]
 Writes bench/results/load.json. Loopback traffic only.
@@ -47,6 +49,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import random
 import sys
 import time
@@ -55,6 +59,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import benchlib
 import httpx
 
@@ -131,8 +136,38 @@ class Level:
         }
 
 
+class Client:
+    """The simulated users' HTTP client: aiohttp (default) or httpx, which spends several times
+    the CPU per request (the load generator shares the two cores with what it measures; the
+    figures before the seventh session were taken with httpx)."""
+
+    def __init__(self, kind: str, connections: int) -> None:
+        self.kind = kind
+        if kind == "httpx":
+            limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+            self._httpx = httpx.AsyncClient(timeout=httpx.Timeout(30.0), limits=limits)
+        else:
+            self._aiohttp = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=connections),
+                timeout=aiohttp.ClientTimeout(total=30),
+            )
+
+    async def post(self, url: str, payload: dict[str, str]) -> tuple[int, bytes]:
+        if self.kind == "httpx":
+            response = await self._httpx.post(url, json=payload)
+            return response.status_code, response.content
+        async with self._aiohttp.post(url, json=payload) as response:
+            return response.status, await response.read()
+
+    async def close(self) -> None:
+        if self.kind == "httpx":
+            await self._httpx.aclose()
+        else:
+            await self._aiohttp.close()
+
+
 async def _user(
-    client: httpx.AsyncClient,
+    client: Client,
     urls: list[str],
     level: Level,
     index: int,
@@ -156,17 +191,17 @@ async def _user(
             url = urls[budget[0] % len(urls)]
             started = time.monotonic()
             try:
-                response = await client.post(url, json={"sender": sender, "message": text})
+                status, body = await client.post(url, {"sender": sender, "message": text})
                 took = time.monotonic() - started
-                if response.status_code != 200:
-                    level.record_error(f"HTTP {response.status_code}")
+                if status != 200:
+                    level.record_error(f"HTTP {status}")
                 else:
-                    replies = response.json()
+                    replies = json.loads(body)
                     level.latencies.append(took)
                     level.by_step.setdefault(step, []).append(took)
                     if not any(str(r.get("text") or "").strip() or r.get("custom") for r in replies):
                         level.empty += 1
-            except httpx.HTTPError as error:
+            except (aiohttp.ClientError, httpx.HTTPError, asyncio.TimeoutError) as error:
                 level.record_error(type(error).__name__)
             if think > 0:
                 await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
@@ -194,6 +229,8 @@ def _cpu(stack: benchlib.RunningStack) -> dict[str, float]:
     }
     if helpers:
         out["nginx+redis"] = sum(benchlib.cpu_seconds(stack.pid(name)) for name in helpers)
+    times = os.times()
+    out["load generator"] = times.user + times.system  # this process: the simulated users
     return out
 
 
@@ -204,11 +241,12 @@ async def run_level(
     think: float,
     max_messages: int | None,
     run_id: str,
+    client_kind: str = "aiohttp",
 ) -> Level:
     level = Level(users)
     urls = [f"{url}/webhooks/rest/webhook" for url in stack.rasa_urls]
-    limits = httpx.Limits(max_connections=users + 10, max_keepalive_connections=users + 10)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0), limits=limits) as client:
+    client = Client(client_kind, users + 10)
+    try:
         stop = asyncio.Event()
         sampler = asyncio.create_task(_sample_rss(stack, level, stop))
         budget = [max_messages if max_messages else 10**9]
@@ -222,6 +260,8 @@ async def run_level(
         level.cpu = {name: after - cpu_before[name] for name, after in _cpu(stack).items()}
         stop.set()
         await sampler
+    finally:
+        await client.close()
     return level
 
 
@@ -265,7 +305,9 @@ def run_setup(
         idle = {n: benchlib.mib(benchlib.rss_bytes(stack.pid(n))) for n in [*stack.rasa_names, "actions"]}
         levels = []
         for users in args.levels:
-            level = asyncio.run(run_level(stack, users, args.duration, args.think, args.max_messages, run_id))
+            level = asyncio.run(
+                run_level(stack, users, args.duration, args.think, args.max_messages, run_id, args.client)
+            )
             summary = level.summary()
             levels.append(summary)
             print(
@@ -355,10 +397,18 @@ def main() -> int:
     )
     parser.add_argument("--max-messages", type=int, default=None, help="cap per level")
     parser.add_argument(
-        "--setups", default="plain,embedded,embedded-1,scaled,scaled-2", type=lambda s: [x for x in s.split(",") if x]
+        "--setups",
+        default="plain,embedded,embedded-1,scaled,scaled-2",
+        type=lambda s: [x for x in s.split(",") if x],
     )
     parser.add_argument("--postgres-admin-url", default=benchlib.DEFAULT_POSTGRES_ADMIN_URL)
     parser.add_argument("--redis-url", default=benchlib.DEFAULT_REDIS_URL)
+    parser.add_argument(
+        "--client",
+        choices=["aiohttp", "httpx"],
+        default="aiohttp",
+        help="the simulated users' HTTP client (httpx: as before the seventh session)",
+    )
     parser.add_argument(
         "--keep-logs", default=None, help="keep each set-up's logs and SQLite files under DIR/<set-up>"
     )
@@ -380,6 +430,7 @@ def main() -> int:
             "duration_seconds": args.duration,
             "think_seconds": args.think,
             "max_messages": args.max_messages,
+            "client": args.client,
             "scripts": SCRIPTS,
         },
         "setups": {},
@@ -426,6 +477,7 @@ def main() -> int:
                     cpu.get("rasa", 0),
                     cpu.get("actions", 0),
                     cpu.get("nginx+redis", "-"),
+                    cpu.get("load generator", 0),
                 ]
             )
     table = benchlib.markdown_table(
@@ -446,6 +498,7 @@ def main() -> int:
             "Rasa CPU ms/msg",
             "actions CPU ms/msg",
             "nginx+Redis CPU ms/msg",
+            "load generator CPU ms/msg",
         ],
         rows,
     )

@@ -14,10 +14,16 @@ adds or replaces: its pipeline and policy configuration, the redacting windowed 
 the lock store, the NLG, the graph runner and the tracker copy.
 
 The project is written under build/plain-rasa/ and trained there once per version of those
-inputs (about half an hour on 2 cores: DIET's transformer and TED are the cost).
+inputs. With the recipe's 100 epochs that takes hours on 2 cores: DIET with Rasa's default
+featurizers makes 151,449 character n-gram features of this data (whitespace tokens, so a Chinese
+sentence is one token) and took ~130 s per epoch on the AMD EPYC machine. `--epochs N` trains
+DIET, ResponseSelector, UnexpecTED and TED for N epochs instead (recorded with the model and in
+every result): the same architecture and sizes, so the same work per message served, but a less
+well trained model; the cost figures are comparable, its accuracy is not (bench/accuracy.py
+compares accuracy with the full recipe).
 
 Usage:
-  python bench/plain_rasa.py [--force]       build and train (if the inputs changed)
+  python bench/plain_rasa.py [--epochs N] [--force]   build and train (if the inputs changed)
 Used by bench/load.py and bench/long_conversation.py (set-up `plain`).
 """
 
@@ -54,15 +60,15 @@ def _inputs() -> list[Path]:
     return files
 
 
-def fingerprint() -> str:
-    digest = hashlib.sha256()
+def fingerprint(epochs: int | None) -> str:
+    digest = hashlib.sha256(f"epochs={epochs}".encode())
     for path in _inputs():
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def build() -> None:
+def build(epochs: int | None = None) -> None:
     """Write the project: config, domain folder, data, endpoints and credentials."""
     if PROJECT.exists():
         for name in ("config.yml", "domain", "data"):
@@ -72,7 +78,16 @@ def build() -> None:
             elif target.exists():
                 target.unlink()
     (PROJECT / "models").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(default_config(), PROJECT / "config.yml")
+    if epochs is None:
+        shutil.copyfile(default_config(), PROJECT / "config.yml")
+    else:
+        import yaml
+
+        config = yaml.safe_load(default_config().read_text(encoding="utf-8"))
+        for component in config["pipeline"] + config["policies"]:
+            if "epochs" in component:
+                component["epochs"] = epochs
+        (PROJECT / "config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     domain = PROJECT / "domain"
     domain.mkdir()
     shutil.copyfile(ROOT / "domain.yml", domain / "domain.yml")
@@ -85,14 +100,26 @@ def build() -> None:
     CREDENTIALS.write_text("rest:\n", encoding="utf-8")
 
 
-def ensure_trained(force: bool = False, timeout: float = 5400) -> dict:
+def epochs_trained() -> int | None:
+    """The epochs the current plain model was trained with (None: the recipe's own)."""
+    return json.loads(FINGERPRINT.read_text()).get("epochs") if FINGERPRINT.exists() else None
+
+
+def describe() -> str:
+    epochs = epochs_trained()
+    return "the recipe's epochs" if epochs is None else f"{epochs} epochs instead of the recipe's 100"
+
+
+def ensure_trained(epochs: int | None = None, force: bool = False, timeout: float = 14400) -> dict:
     """Train the plain assistant unless a model of the same inputs exists; what it cost."""
-    expected = fingerprint()
+    expected = fingerprint(epochs)
     if not force and MODEL.exists() and FINGERPRINT.exists():
         if json.loads(FINGERPRINT.read_text()).get("fingerprint") == expected:
-            return {"trained": False, "model": str(MODEL.relative_to(ROOT))}
-    build()
-    print("training the plain Rasa assistant (Rasa's default recipe; about half an hour)...", flush=True)
+            return {"trained": False, "model": str(MODEL.relative_to(ROOT)), "epochs": epochs}
+    build(epochs)
+    print(
+        f"training the plain Rasa assistant (Rasa's default recipe, {epochs or 'its'} epochs)...", flush=True
+    )
     result = benchlib.run_timed(
         [
             sys.executable,
@@ -117,8 +144,8 @@ def ensure_trained(force: bool = False, timeout: float = 5400) -> dict:
     )
     if result.get("returncode") != 0 or not MODEL.exists():
         raise SystemExit(f"plain Rasa training failed: see {PROJECT / 'train.log'}")
-    FINGERPRINT.write_text(json.dumps({"fingerprint": expected, "training": result}))
-    return {"trained": True, "model": str(MODEL.relative_to(ROOT)), **result}
+    FINGERPRINT.write_text(json.dumps({"fingerprint": expected, "epochs": epochs, "training": result}))
+    return {"trained": True, "model": str(MODEL.relative_to(ROOT)), "epochs": epochs, **result}
 
 
 def rasa_argv(port: int) -> list[str]:
@@ -134,6 +161,8 @@ def rasa_argv(port: int) -> list[str]:
         str(ENDPOINTS),
         "--credentials",
         str(CREDENTIALS),
+        # Rasa's HTTP API, so that readiness is checked as for SafeShare's (a parse answers).
+        "--enable-api",
         "--port",
         str(port),
         "--interface",
@@ -144,10 +173,11 @@ def rasa_argv(port: int) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="train even if the inputs are unchanged")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs instead of the recipe's 100")
     args = parser.parse_args()
     benchlib.exit_on_sigterm()
     started = time.monotonic()
-    result = ensure_trained(args.force)
+    result = ensure_trained(args.epochs, args.force)
     print(json.dumps(result, indent=2), f"\n{time.monotonic() - started:.0f} s", flush=True)
     return 0
 
