@@ -256,7 +256,9 @@ def main() -> int:
         default=10,
         help="length of the interleaved young conversations (0: none)",
     )
-    parser.add_argument("--setups", default="plain,embedded,scaled", type=lambda s: [x for x in s.split(",") if x])
+    parser.add_argument(
+        "--setups", default="plain,embedded,scaled", type=lambda s: [x for x in s.split(",") if x]
+    )
     parser.add_argument("--profile", action="store_true", help="sample the Rasa process with py-spy")
     parser.add_argument("--py-spy", default="py-spy", help="the py-spy binary (with --profile)")
     parser.add_argument("--postgres-admin-url", default=benchlib.DEFAULT_POSTGRES_ADMIN_URL)

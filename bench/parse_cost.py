@@ -89,7 +89,9 @@ def main() -> int:
         print(f"{label}: {figures}", flush=True)
     print("\n| model | parses | CPU ms per parse | wall ms per parse |\n|---|---|---|---|")
     for label, _path, figures in rows:
-        print(f"| {label} | {figures['parses']} | {figures['cpu_ms_per_parse']} | {figures['wall_ms_per_parse']} |")
+        print(
+            f"| {label} | {figures['parses']} | {figures['cpu_ms_per_parse']} | {figures['wall_ms_per_parse']} |"
+        )
     return 0
 
 
