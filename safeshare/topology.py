@@ -5,7 +5,7 @@ Two set-ups use it:
 - `make run` (`python -m safeshare run`), by default: two Rasa processes on the embedded stores
   (SQLite files under var/) and a private Redis that the run starts for itself (a password, no
   files, loopback only) for the conversation locks and the widget's pushes. One Rasa process uses
-  one core; two serve twice the messages on a 2-core machine (docs/benchmarks.md, section 6).
+  one core; two use both on a 2-core machine (docs/benchmarks.md, section 6, has what that gives).
 - `make scaled` (scripts/scaled_run.py): docker-compose.yml's topology where no Docker engine runs,
   on PostgreSQL and a shared Redis, and what the deployment tests drive.
 
@@ -17,7 +17,8 @@ nginx's public listener serves the web app and the widget's Socket.IO connection
 request of a Socket.IO session reaches the process that holds it); its internal listener serves
 the REST channel and Rasa's HTTP API (any process). nginx is Debian's (`apt-get install nginx`),
 run in the foreground with a generated configuration under the work folder (not the system
-service), listening on 127.0.0.1 only.
+service), listening on 127.0.0.1 (under `make run` the public listener on SAFESHARE_WEB_HOST, as
+the web app did).
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ class PrivateRedis:
             handle.write(
                 f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\n"
                 'save ""\nappendonly no\nprotected-mode yes\ndaemonize no\n'
-                f"dir {self.folder}\nloglevel warning\n"
+                f'dir "{self.folder}"\nloglevel warning\n'
             )
         return [find_redis_server(), str(conf)]
 
