@@ -299,37 +299,14 @@ def private_stack(
     env["SANIC_WORKERS"] = str(backend.workers)
     if (backend.replicas > 1 or backend.workers > 1) and not (backend.redis_url or backend.proxied):
         raise ValueError("several Rasa replicas need the Redis lock store (redis_url)")
-    upgrade(backend.database_url)
-    if backend.proxied:
-        from safeshare.topology import ReplicatedRun
-
-        run = ReplicatedRun(
-            backend.database_url,
-            backend.redis_url or None,
-            workdir,
-            replicas=backend.replicas,
-            model=model,
-            web=False,
-            tracker_db_url=backend.tracker_db_url,
-            var_dir=var_dir,
-            logs=workdir,
-            rasa_token=token,
-            secret_key=env["SAFESHARE_SECRET_KEY"],
-        )
-        for name in ("SAFESHARE_LOG_LEVEL", "LOG_LEVEL"):
-            run.env[name] = env[name]
-        try:
-            run.start()
-            yield RunningStack(run.stack, workdir, token, [run.internal_url])
-        finally:
-            run.stop()
-            if own_dir:
-                import shutil
-
-                shutil.rmtree(workdir, ignore_errors=True)
-        return
-    stack = launcher.Stack(ports, env)
+    run = _replicated_run(backend, workdir, var_dir, model, env) if backend.proxied else None
+    stack = run.stack if run else launcher.Stack(ports, env)
     try:
+        if run:
+            run.start()  # migrations, a private Redis if asked, the processes, nginx
+            yield RunningStack(stack, workdir, token, [run.internal_url])
+            return
+        upgrade(backend.database_url)
         actions = stack.start("actions", launcher.actions_argv(ports), workdir / "actions.log")
         launcher.wait_http(f"http://127.0.0.1:{ports.actions}/health", process=actions)
         started = []
@@ -353,6 +330,28 @@ def private_stack(
             import shutil
 
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _replicated_run(backend: Backend, workdir: Path, var_dir: Path, model: Path, env: dict[str, str]) -> Any:
+    """`make run`'s topology (safeshare/topology.py) on this stack's stores, secrets and log level."""
+    from safeshare.topology import ReplicatedRun
+
+    run = ReplicatedRun(
+        backend.database_url,
+        backend.redis_url or None,
+        workdir,
+        replicas=backend.replicas,
+        model=model,
+        web=False,
+        tracker_db_url=backend.tracker_db_url,
+        var_dir=var_dir,
+        logs=workdir,
+        rasa_token=env["RASA_TOKEN"],
+        secret_key=env["SAFESHARE_SECRET_KEY"],
+    )
+    for name in ("SAFESHARE_LOG_LEVEL", "LOG_LEVEL"):
+        run.env[name] = env[name]
+    return run
 
 
 def backend_for(

@@ -46,9 +46,17 @@ class Run:
                 "SAFESHARE_LOG_LEVEL": "WARNING",
             }
         )
-        for name in ("TELEGRAM_BOT_TOKEN", "REDIS_URL", "DATABASE_URL", "TRACKER_DB_URL", "RASA_TOKEN"):
-            env.pop(name, None)
-        for name in ("SAFESHARE_PUBLIC_URL", "RASA_PUBLIC_URL", "SAFESHARE_SECRET_KEY"):
+        # The defaults a user gets, whatever this shell has set.
+        for name in (
+            "TELEGRAM_BOT_TOKEN",
+            "REDIS_URL",
+            "DATABASE_URL",
+            "TRACKER_DB_URL",
+            "RASA_TOKEN",
+            "SAFESHARE_PUBLIC_URL",
+            "RASA_PUBLIC_URL",
+            "SAFESHARE_SECRET_KEY",
+        ):
             env.pop(name, None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "safeshare", "run"],
