@@ -49,14 +49,21 @@ def texts(events: list) -> list[str]:
     return [e.text for e in events if isinstance(e, BotUttered)]
 
 
+# The actions whose call carried the domain, for the last `action_server`.
+given_the_domain: list[str] = []
+
+
 @pytest.fixture()
 async def action_server() -> AsyncIterator[tuple[str, list[str]]]:
     """A stand-in action server: 400 for `action_reject`, events for anything else."""
     calls: list[str] = []
+    given_the_domain.clear()
 
     async def webhook(request: web.Request) -> web.Response:
         body = await request.json()
         calls.append(body["next_action"])
+        if "domain" in body:
+            given_the_domain.append(body["next_action"])
         if body["next_action"] == "action_reject":
             return web.json_response({"action_name": "action_reject", "error": "no"}, status=400)
         return web.json_response({"events": [{"event": "slot", "name": "platform", "value": "x"}]})
@@ -152,3 +159,117 @@ def test_answers_are_still_validated(nlg: LanguageAwareNLG) -> None:
         action._validate_action_result({"events": "not a list"})
     with pytest.raises(jsonschema.ValidationError):
         action._validate_action_result({"events": [{"no_event_key": 1}]})
+
+
+async def test_only_the_actions_that_read_it_get_the_domain(
+    domain: Domain,
+    nlg: LanguageAwareNLG,
+    action_server: tuple[str, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """endpoints.yml as Rasa reads it: the ~210 kB domain goes to the form validators and to the
+    actions domain.yml marks `send_domain` (action_more_details reads the response names), not
+    to every call."""
+    from rasa.core.utils import read_endpoints_from_path
+
+    url, calls = action_server
+    monkeypatch.setenv("ACTION_ENDPOINT_URL", url)
+    endpoint = read_endpoints_from_path(str(PROJECT_ROOT / "endpoints.yml")).action
+    assert endpoint is not None and endpoint.url == url
+    for name in domain.user_actions:
+        await RemoteAction(name, endpoint).run(CollectingOutputChannel(), nlg, tracker(domain), domain)
+    assert calls == domain.user_actions
+    assert sorted(given_the_domain) == [
+        "action_more_details",
+        "validate_escalation_form",
+        "validate_report_deepfake_form",
+    ]
+
+
+def answers_to_check() -> list[object]:
+    """Action server answers, valid and not: one of each of Rasa's events as Rasa writes it, and
+    each of them with every property given a value of each JSON type, the event name changed or
+    dropped, and odd shapes around them."""
+    from rasa.shared.core import events as rasa_events
+    from rasa.shared.utils.schemas.events import EVENT_SCHEMA
+
+    made = [
+        UserUttered(
+            "hi",
+            {"name": "greet", "confidence": 0.9},
+            [{"entity": "topic", "value": "x", "start": 0, "end": 1}],
+        ),
+        BotUttered("hello", {"buttons": []}, {"utter_action": "utter_greet"}),
+        ActionExecuted("utter_greet", policy="RulePolicy", confidence=1.0),
+        SlotSet("platform", "whatsapp"),
+        SessionStarted(),
+        rasa_events.ActiveLoop("report_deepfake_form"),
+        rasa_events.ActiveLoop(None),
+        rasa_events.FollowupAction("action_listen"),
+        rasa_events.ConversationPaused(),
+        rasa_events.ConversationResumed(),
+        rasa_events.Restarted(),
+        rasa_events.AllSlotsReset(),
+        rasa_events.ActionReverted(),
+        rasa_events.UserUtteranceReverted(),
+        rasa_events.ActionExecutionRejected("validate_x"),
+        rasa_events.LoopInterrupted(True),
+        rasa_events.EntitiesAdded([{"entity": "topic", "value": "x"}]),
+        rasa_events.AgentUttered("staff"),
+        rasa_events.StoryExported(),
+        rasa_events.ReminderCancelled(name="r"),
+    ]
+    events: list[object] = [e.as_dict() for e in made]
+    names = [branch["properties"]["event"]["const"] for branch in EVENT_SCHEMA["oneOf"]]
+    values: list[object] = [
+        None,
+        True,
+        1,
+        1.5,
+        "s",
+        [],
+        [1],
+        {},
+        {"name": 1},
+        {"name": "n", "confidence": "high"},
+    ]
+    for event in list(events):
+        assert isinstance(event, dict)
+        for key in list(event) + ["name", "value", "text", "parse_data", "policy", "timestamp", "metadata"]:
+            for value in values:
+                events.append({**event, key: value})
+        events.append({k: v for k, v in event.items() if k != "event"})
+    for name in names + ["unknown", "", "USER"]:
+        events.append({"event": name})
+        events.append({"event": name, "name": "n", "value": 1})
+    events += [None, 1, "slot", [], [{"event": "slot"}]]
+    answers: list[object] = [{"events": [e]} for e in events]
+    answers += [
+        {},
+        {"events": []},
+        {"responses": []},
+        {"events": [], "responses": [{"text": "hi"}]},
+        {"responses": ["hi"]},
+        {"responses": {}},
+        {"events": None},
+        {"events": {}},
+        {"events": [events[0], events[1]], "responses": [{}]},
+        {"events": [events[0], {"event": "nope"}]},
+        [],
+        "events",
+        None,
+    ]
+    return answers
+
+
+def test_the_quick_check_accepts_only_what_the_whole_schema_accepts() -> None:
+    import jsonschema
+
+    schema = RemoteAction.action_response_format_spec()
+    answers = answers_to_check()
+    accepted = 0
+    for answer in answers:
+        whole = jsonschema.validators.validator_for(schema)(schema).is_valid(answer)
+        assert remote_action._valid_quickly(answer) == whole, answer
+        accepted += whole
+    assert 100 < accepted < len(answers) - 100  # both kinds, many of each
