@@ -118,3 +118,26 @@ def test_sqlite_tracker_store_uses_a_write_ahead_log(tmp_path) -> None:
     with plain.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     plain.dispose()
+
+
+async def test_a_tracker_the_store_never_saw_adds_only_what_is_not_stored(store, tmp_path):
+    """A new conversation stores every event; a tracker rebuilt from a list of events for a stored
+    conversation stores only those after the stored ones (Rasa's count), not all of them again."""
+
+    def stored(sender: str) -> list[str]:
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+        with engine.connect() as conn:
+            query = sa.text("select type_name from events where sender_id = :s order by id")
+            names = [r[0] for r in conn.execute(query, {"s": sender})]
+        engine.dispose()
+        return names
+
+    created = await store.create_tracker("fresh")
+    assert stored("fresh") == [e.type_name for e in created.events] == ["action"]
+    events = [SessionStarted(), ActionExecuted("action_listen"), _user("hello there")]
+    await store.save(DialogueStateTracker.from_events("listed", events, DOMAIN.slots))
+    assert stored("listed") == ["session_started", "action", "user"]
+    events += [ActionExecuted("utter_greet"), BotUttered("Hi")]
+    await store.save(DialogueStateTracker.from_events("listed", events, DOMAIN.slots))
+    assert stored("listed") == ["session_started", "action", "user", "action", "bot"]
+    assert stored("fresh") == ["action"]
