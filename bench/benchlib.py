@@ -168,6 +168,8 @@ class Backend:
     proxied: bool = False
     # A plain Rasa assistant (bench/plain_rasa.py) instead of SafeShare's Rasa server.
     plain: bool = False
+    # With `proxied`: the conversation locks in lock files (as `make run`), not in Redis.
+    file_locks: bool = False
 
 
 def train_nlu(
@@ -348,6 +350,7 @@ def _replicated_run(backend: Backend, workdir: Path, var_dir: Path, model: Path,
         logs=workdir,
         rasa_token=env["RASA_TOKEN"],
         secret_key=env["SAFESHARE_SECRET_KEY"],
+        lock_dir=workdir / "locks" if backend.file_locks else None,
     )
     for name in ("SAFESHARE_LOG_LEVEL", "LOG_LEVEL"):
         run.env[name] = env[name]
@@ -360,17 +363,18 @@ def backend_for(
     """The set-up called `name` (embedded, scaled, scaled-2), or why it cannot run here.
 
     A scaled set-up gets a fresh PostgreSQL database, dropped when `cleanup` closes."""
-    if name == "embedded":
+    if name in ("embedded", "embedded-redis"):
         from safeshare.topology import why_not_replicated
 
         why = why_not_replicated("")
         if why:
             return why
+        if name == "embedded":
+            label = "embedded, as make run (SQLite, 2 Rasa processes behind nginx, lock files, private Redis)"
+        else:
+            label = "embedded with Redis locks (SQLite, 2 Rasa processes behind nginx, private Redis)"
         return replace(
-            sqlite_backend(workdir),
-            name="embedded, as make run (SQLite, 2 Rasa processes behind nginx, private Redis)",
-            replicas=2,
-            proxied=True,
+            sqlite_backend(workdir), name=label, replicas=2, proxied=True, file_locks=name == "embedded"
         )
     if name == "embedded-1":
         return sqlite_backend(workdir)
@@ -395,7 +399,7 @@ def backend_for(
         )
     if name not in ("scaled", "scaled-2"):
         raise SystemExit(
-            f"unknown set-up {name!r} (embedded, embedded-1, plain, embedded-2w, scaled, scaled-2)"
+            f"unknown set-up {name!r} (embedded, embedded-redis, embedded-1, plain, embedded-2w, scaled, scaled-2)"
         )
     why = postgres_reachable(postgres_admin_url) or redis_reachable(redis_url)
     if why:

@@ -10,8 +10,10 @@ It starts its own stack with safeshare.launcher (action server + Rasa, free loop
 temporary var/), once per set-up:
 - embedded: what `make run` starts by default (safeshare/topology.py): SQLite tracker store and
   inquiry database, two Rasa processes behind nginx (REST through its internal listener, to the
-  least busy process) and a private Redis for the conversation locks; skipped, saying why, if
-  nginx or redis-server is not installed;
+  least busy process), lock files for the conversation locks and a private Redis for the
+  widget's pushes; skipped, saying why, if nginx or redis-server is not installed;
+- embedded-redis (not in the default list): the same with the conversation locks in the private
+  Redis (`make run` before lock files);
 - embedded-1: SQLite, in-process lock store, one Rasa process (make run with
   SAFESHARE_RASA_PROCESSES=1, or where nginx or redis-server is missing);
 - scaled: a fresh PostgreSQL database for both (dropped afterwards) and the Redis lock store

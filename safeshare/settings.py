@@ -26,6 +26,7 @@ DEFAULTS: dict[str, str] = {
     "DATABASE_URL": "",  # SQLite file in the var dir
     "TRACKER_DB_URL": "",  # SQLite file in the var dir
     "REDIS_URL": "",  # `make run` with two Rasa processes starts a private one
+    "SAFESHARE_LOCK_DIR": "",  # none: conversation locks in Redis if REDIS_URL is set, else in-process
     "SAFESHARE_RASA_PROCESSES": "2",
     "SAFESHARE_SECRET_KEY": "",  # generated into the var dir
     "RASA_URL": "http://127.0.0.1:5005",
@@ -99,6 +100,7 @@ class Settings:
     database_url: str
     tracker_db_url: str
     redis_url: str
+    lock_dir: Path | None
     rasa_processes: int
     secret_key: str
     rasa_url: str
@@ -158,6 +160,7 @@ def load_settings() -> Settings:
         database_url=_env("DATABASE_URL") or f"sqlite:///{var_dir / 'safeshare.db'}",
         tracker_db_url=_env("TRACKER_DB_URL") or f"sqlite:///{var_dir / 'tracker.db'}",
         redis_url=_env("REDIS_URL"),
+        lock_dir=Path(_env("SAFESHARE_LOCK_DIR")).resolve() if _env("SAFESHARE_LOCK_DIR") else None,
         rasa_processes=max(1, int(_env("SAFESHARE_RASA_PROCESSES"))),
         secret_key=_env("SAFESHARE_SECRET_KEY") or _persistent_secret(var_dir, "secret_key"),
         rasa_url=rasa_url,

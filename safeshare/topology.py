@@ -150,7 +150,9 @@ def _port_of(address: str) -> int | None:
 def embedded_run(settings: Settings, logs: Path) -> ReplicatedRun:
     """`make run`'s processes behind nginx, on the settings' stores and ports: the web app's port
     (SAFESHARE_WEB_PORT, on SAFESHARE_WEB_HOST) becomes nginx's public listener, RASA_URL's port its
-    internal one, and a private Redis is started unless REDIS_URL names one."""
+    internal one, and a private Redis is started unless REDIS_URL names one. Every process is on
+    this machine, so the conversation locks are lock files (SAFESHARE_LOCK_DIR, by default
+    var/run/locks); Redis relays the widget's pushes between the processes."""
     run = ReplicatedRun(
         settings.database_url,
         settings.redis_url or None,
@@ -162,6 +164,7 @@ def embedded_run(settings: Settings, logs: Path) -> ReplicatedRun:
         var_dir=settings.var_dir,
         logs=logs,
         public_host=settings.web_host,
+        lock_dir=settings.lock_dir or settings.var_dir / "run" / "locks",
     )
     # Public addresses the operator set (a TLS proxy in front) stay theirs.
     for name in ("SAFESHARE_PUBLIC_URL", "RASA_PUBLIC_URL"):
@@ -175,7 +178,9 @@ class ReplicatedRun:
     web app; also usable as a context manager (tests).
 
     `redis_url` None: a private Redis is started with the rest (`PrivateRedis`). `var_dir` and
-    `logs` default to folders of `workdir` (nginx's and Redis's configuration go there too)."""
+    `logs` default to folders of `workdir` (nginx's and Redis's configuration go there too).
+    `lock_dir`: the conversation locks in lock files there (every process on this machine), not
+    in Redis."""
 
     def __init__(
         self,
@@ -193,6 +198,7 @@ class ReplicatedRun:
         public_host: str = "127.0.0.1",
         rasa_token: str | None = None,
         secret_key: str | None = None,
+        lock_dir: Path | None = None,
     ) -> None:
         if replicas < 1:
             raise ValueError("at least one Rasa replica")
@@ -234,6 +240,9 @@ class ReplicatedRun:
                 "SAFESHARE_WEB_HOST": "127.0.0.1",
             },
         )
+        self.lock_dir = lock_dir.resolve() if lock_dir else None
+        if self.lock_dir:  # processes on one machine: lock files, Redis only for the widget's pushes
+            self.env["SAFESHARE_LOCK_DIR"] = str(self.lock_dir)
         self.stack = launcher.Stack(self.ports, self.env)
 
     # -- addresses ---------------------------------------------------------------------------

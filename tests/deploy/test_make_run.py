@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from safeshare import launcher
+from safeshare.rasa_ext.lock_store import FileLockStore
 from safeshare.settings import PROJECT_ROOT
 from safeshare.topology import why_not_replicated
 
@@ -50,6 +51,7 @@ class Run:
         for name in (
             "TELEGRAM_BOT_TOKEN",
             "REDIS_URL",
+            "SAFESHARE_LOCK_DIR",
             "DATABASE_URL",
             "TRACKER_DB_URL",
             "RASA_TOKEN",
@@ -142,6 +144,11 @@ def test_two_rasa_processes_by_default_behind_the_printed_addresses(
         assert demo.status_code == 200 and f'data-server-url="{web_url}"' in demo.text
         handshake = httpx.get(f"{web_url}/socket.io/", params={"EIO": 4, "transport": "polling"}, timeout=30)
         assert handshake.status_code == 200 and '"sid"' in handshake.text
+
+        # The conversation locks were lock files (both processes on this machine), all given back.
+        locks = FileLockStore(run.var_dir / "run" / "locks")
+        assert locks.path("make-run-0").exists() and locks.held() == []
+        assert locks.folder.stat().st_mode & 0o077 == 0
 
         # The private Redis: loopback, a password, nothing written to disk.
         conf = (run.var_dir / "run" / "redis" / "redis.conf").read_text(encoding="utf-8")

@@ -3,7 +3,8 @@
 
 - scaled: PostgreSQL tracker store and a shared Redis (docker-compose.yml's topology without
   Docker, `make scaled`);
-- embedded: `make run`'s default, SQLite files and a private Redis that the run starts itself.
+- embedded: `make run`'s default, SQLite files, lock files for the conversation locks and a
+  private Redis (the widget's pushes) that the run starts itself.
 
 What would break if the set-up were wrong:
 - without the shared lock store, two replicas handling one conversation at once interleave or
@@ -40,6 +41,7 @@ from safeshare.db.models import Inquiry
 from safeshare.db.scratch import scratch_database
 from safeshare.identity import REFERENCE_IN_TEXT as REFERENCE
 from safeshare.identity import sender_key
+from safeshare.rasa_ext.lock_store import FileLockStore
 from safeshare.settings import PROJECT_ROOT, get_settings
 from safeshare.topology import ReplicatedRun, why_not_replicated
 
@@ -69,7 +71,7 @@ BURST = ("what is doxxing?", "what is a deepfake?", "what is the PDPO?")
 )
 def scaled(request: pytest.FixtureRequest, trained_model: Path, run_dir: Path) -> Iterator[ReplicatedRun]:
     """Two Rasa processes behind nginx: on PostgreSQL and the shared Redis (scaled), or as
-    `make run` starts them, on SQLite files with a private Redis (embedded)."""
+    `make run` starts them, on SQLite files with lock files and a private Redis (embedded)."""
     why = why_not_replicated("" if request.param == "embedded" else "redis://set")
     if why:
         pytest.skip(why)
@@ -85,7 +87,8 @@ def scaled(request: pytest.FixtureRequest, trained_model: Path, run_dir: Path) -
         else:
             redis_url = None
             url = f"sqlite:///{workdir / 'var' / 'safeshare.db'}"
-        run = ReplicatedRun(url, redis_url, workdir, replicas=2)
+        lock_dir = workdir / "locks" if request.param == "embedded" else None
+        run = ReplicatedRun(url, redis_url, workdir, replicas=2, lock_dir=lock_dir)
         run.start(timeout=300)
         cleanup.callback(run.stop)
         yield run
@@ -334,12 +337,22 @@ async def test_concurrent_conversations_through_two_replicas(scaled, db: sa.engi
     assert all(count > 0 for count in served.values()), served
     assert sum(served.values()) == len(senders) * 4 + len(bursting) * len(BURST)
 
-    # Every conversation's lock tickets were taken and given back in the shared Redis (by our
-    # lock store's scripts, which MONITOR shows command by command), and nothing is left.
-    for sender in senders:
-        commands = monitor.commands_on(f"safeshare:lock:{sender}")
-        assert {"ZADD", "ZREM", "DEL"} <= commands, f"{sender}: lock commands seen {commands}"
-        assert "INCR" in monitor.commands_on(f"safeshare:lockseq:{sender}")
+    if scaled.lock_dir is not None:
+        # One machine: the conversations' locks were in lock files, all given back, and Redis
+        # saw no lock commands.
+        store = FileLockStore(scaled.lock_dir)
+        for sender in senders:
+            assert store.path(sender).exists(), f"{sender}: no lock file"
+            assert not monitor.commands_on(f"safeshare:lock:{sender}")
+            assert not monitor.commands_on(f"safeshare:lockseq:{sender}")
+        assert store.held() == []
+    else:
+        # Every conversation's lock tickets were taken and given back in the shared Redis (by our
+        # lock store's scripts, which MONITOR shows command by command), and nothing is left.
+        for sender in senders:
+            commands = monitor.commands_on(f"safeshare:lock:{sender}")
+            assert {"ZADD", "ZREM", "DEL"} <= commands, f"{sender}: lock commands seen {commands}"
+            assert "INCR" in monitor.commands_on(f"safeshare:lockseq:{sender}")
     import redis
 
     client = redis.Redis.from_url(scaled.redis_url)
