@@ -30,7 +30,7 @@ setup: $(VENV)/.installed widget/node_modules/.installed ## create the Python 3.
 	@$(PY) -m safeshare.nlu.spacy_builder
 
 # Debian packages: what `make run` uses to run two Rasa processes (nginx in front, a private Redis
-# for their conversation locks; without them it runs one), and what the tests add (a browser,
+# for the widget's pushes between them; without them it runs one), and what the tests add (a browser,
 # CJK and emoji fonts for screenshots, docker-compose to validate the compose file).
 RUN_PACKAGES := nginx redis-server
 TEST_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji docker-compose
