@@ -250,6 +250,8 @@ class RunningStack:
     token: str
 
     rasa_urls: list[str] = field(default_factory=list)
+    # Each Rasa process's own address (behind a proxy too): where a warm-up reaches every process.
+    process_urls: list[str] = field(default_factory=list)
 
     @property
     def rasa_url(self) -> str:
@@ -306,7 +308,7 @@ def private_stack(
     try:
         if run:
             run.start()  # migrations, a private Redis if asked, the processes, nginx
-            yield RunningStack(stack, workdir, token, [run.internal_url])
+            yield RunningStack(stack, workdir, token, [run.internal_url], run.replica_urls)
             return
         upgrade(backend.database_url)
         actions = stack.start("actions", launcher.actions_argv(ports), workdir / "actions.log")
@@ -325,7 +327,8 @@ def private_stack(
             started.append((f"http://127.0.0.1:{own.rasa}", process))
         for url, process in started:  # started together, ready one by one
             launcher.wait_rasa_ready(url, process=process)
-        yield RunningStack(stack, workdir, token, [url for url, _ in started])
+        urls = [url for url, _ in started]
+        yield RunningStack(stack, workdir, token, urls, urls)
     finally:
         stack.stop()
         if own_dir:

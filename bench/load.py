@@ -268,23 +268,26 @@ async def run_level(
 
 
 async def warm_up(stack: benchlib.RunningStack) -> list[str]:
-    """One conversation per language first (the first parse and first action call are slow);
-    also checks the scripts still do what they say (a reworded intent would skew the figures)."""
+    """One conversation per language first, with every Rasa process (the first parse, the first
+    action call and the first of each step are slow in each process: through a proxy, which
+    spreads the steps over the processes, some would be left for the measured messages); also
+    checks the scripts still do what they say (a reworded intent would skew the figures)."""
     problems = []
     async with httpx.AsyncClient(timeout=120) as client:
-        for language, script in SCRIPTS.items():
-            for step, text in script:
-                response = await client.post(
-                    f"{stack.rasa_url}/webhooks/rest/webhook",
-                    json={"sender": f"warmup-{language}", "message": text},
-                )
-                response.raise_for_status()
-                replies = response.json()
-                buttons = [b.get("payload", "") for r in replies for b in r.get("buttons") or []]
-                if not any(str(r.get("text") or "").strip() for r in replies):
-                    problems.append(f"{language} {step} {text!r}: no reply")
-                elif step == "flow start" and not any('"platform"' in p for p in buttons):
-                    problems.append(f"{language} {step} {text!r}: no platform question")
+        for n, url in enumerate(stack.process_urls or [stack.rasa_url]):
+            for language, script in SCRIPTS.items():
+                for step, text in script:
+                    response = await client.post(
+                        f"{url}/webhooks/rest/webhook",
+                        json={"sender": f"warmup-{language}-{n}", "message": text},
+                    )
+                    response.raise_for_status()
+                    replies = response.json()
+                    buttons = [b.get("payload", "") for r in replies for b in r.get("buttons") or []]
+                    if not any(str(r.get("text") or "").strip() for r in replies):
+                        problems.append(f"{language} {step} {text!r}: no reply")
+                    elif step == "flow start" and not any('"platform"' in p for p in buttons):
+                        problems.append(f"{language} {step} {text!r}: no platform question")
     for problem in problems:
         print(f"  warning: the script did not go as planned: {problem}", flush=True)
     return problems
