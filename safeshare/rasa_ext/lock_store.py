@@ -121,7 +121,36 @@ class LocalLockStore(InMemoryLockStore):
             yield lock
 
 
-class ResilientRedisLockStore(LockStore):
+class TicketLockStore(LockStore):
+    """A lock store that keeps numbered tickets per conversation (in Redis or in lock files):
+    served lowest first, each with a lifetime."""
+
+    async def _turn(self, conversation_id: str, ticket: int) -> int:
+        """1 if it is this ticket's turn, 0 if not yet, -1 if it has expired."""
+        raise NotImplementedError
+
+    async def wait_for_turn(self, conversation_id: str, ticket: int, poll_seconds: float) -> None:
+        """Returns when `ticket` is served; `LockError` if it expired first."""
+        while True:
+            state = await self._turn(conversation_id, ticket)
+            if state == 1:
+                return
+            if state == -1:
+                raise LockError(f"Lock ticket {ticket} for conversation_id '{conversation_id}' expired.")
+            await asyncio.sleep(poll_seconds)
+
+    # Rasa's base class reads and writes whole `TicketLock` values; this store never does.
+    def get_lock(self, conversation_id: str) -> TicketLock | None:
+        raise NotImplementedError("this store keeps tickets, not TicketLock values")
+
+    def delete_lock(self, conversation_id: str) -> None:
+        raise NotImplementedError("this store keeps tickets, not TicketLock values")
+
+    def save_lock(self, lock: TicketLock) -> None:
+        raise NotImplementedError("this store keeps tickets, not TicketLock values")
+
+
+class ResilientRedisLockStore(TicketLockStore):
     """Ticket locks shared by all replicas through Redis, each step one atomic Lua script; while
     Redis is unreachable, in-process locks instead."""
 
@@ -150,7 +179,7 @@ class ResilientRedisLockStore(LockStore):
         self.key_prefix = f"{key_prefix}:lock:"
         self.sequence_prefix = f"{key_prefix}:lockseq:"
         self._issue = self.red.register_script(_ISSUE)
-        self._turn = self.red.register_script(_TURN)
+        self._turn_script = self.red.register_script(_TURN)
         self._release = self.red.register_script(_RELEASE)
         self._local = LocalLockStore()
         self._down_since: float | None = None
@@ -162,16 +191,8 @@ class ResilientRedisLockStore(LockStore):
         lifetime_ms = max(1, int(lock_lifetime * 1000))
         return int(await self._issue(keys=self._keys(conversation_id), args=[lifetime_ms]))
 
-    async def wait_for_turn(self, conversation_id: str, ticket: int, poll_seconds: float) -> None:
-        """Returns when `ticket` is served; `LockError` if it expired first."""
-        key = self._keys(conversation_id)[:1]
-        while True:
-            state = int(await self._turn(keys=key, args=[ticket]))
-            if state == 1:
-                return
-            if state == -1:
-                raise LockError(f"Lock ticket {ticket} for conversation_id '{conversation_id}' expired.")
-            await asyncio.sleep(poll_seconds)
+    async def _turn(self, conversation_id: str, ticket: int) -> int:
+        return int(await self._turn_script(keys=self._keys(conversation_id)[:1], args=[ticket]))
 
     async def release(self, conversation_id: str, ticket: int) -> None:
         await self._release(keys=self._keys(conversation_id), args=[ticket])
@@ -205,16 +226,6 @@ class ResilientRedisLockStore(LockStore):
                 yield TicketLock(conversation_id)
         finally:
             await self._give_back(conversation_id, ticket)
-
-    # Rasa's base class reads and writes whole `TicketLock` values; this store never does.
-    def get_lock(self, conversation_id: str) -> TicketLock | None:
-        raise NotImplementedError("this store keeps tickets, not TicketLock values")
-
-    def delete_lock(self, conversation_id: str) -> None:
-        raise NotImplementedError("this store keeps tickets, not TicketLock values")
-
-    def save_lock(self, lock: TicketLock) -> None:
-        raise NotImplementedError("this store keeps tickets, not TicketLock values")
 
     async def _give_back(self, conversation_id: str, ticket: int | None) -> None:
         if ticket is None:
@@ -256,7 +267,7 @@ def _read_stripe(fd: int) -> dict[str, Any]:
     return stripe
 
 
-class FileLockStore(LockStore):
+class FileLockStore(TicketLockStore):
     """Ticket locks shared by the processes of one machine, in lock files.
 
     A conversation's tickets live in one of `STRIPES` files, chosen by a hash of its id, as
@@ -341,24 +352,13 @@ class FileLockStore(LockStore):
             state["tickets"][str(ticket)] = time.time() + lock_lifetime
         return ticket
 
-    def _turn(self, conversation_id: str, ticket: int) -> int:
-        """1 if it is this ticket's turn, 0 if not yet, -1 if it has expired."""
+    async def _turn(self, conversation_id: str, ticket: int) -> int:
         with self._tickets(conversation_id) as state:
             self._drop_expired(state)
             tickets = state["tickets"]
             if str(ticket) not in tickets:
                 return -1
             return 1 if min(int(t) for t in tickets) == ticket else 0
-
-    async def wait_for_turn(self, conversation_id: str, ticket: int, poll_seconds: float) -> None:
-        """Returns when `ticket` is served; `LockError` if it expired first."""
-        while True:
-            state = self._turn(conversation_id, ticket)
-            if state == 1:
-                return
-            if state == -1:
-                raise LockError(f"Lock ticket {ticket} for conversation_id '{conversation_id}' expired.")
-            await asyncio.sleep(poll_seconds)
 
     async def release(self, conversation_id: str, ticket: int) -> None:
         with self._tickets(conversation_id) as state:
@@ -377,16 +377,6 @@ class FileLockStore(LockStore):
             yield TicketLock(conversation_id)
         finally:
             await self.release(conversation_id, ticket)
-
-    # Rasa's base class reads and writes whole `TicketLock` values; this store never does.
-    def get_lock(self, conversation_id: str) -> TicketLock | None:
-        raise NotImplementedError("this store keeps tickets, not TicketLock values")
-
-    def delete_lock(self, conversation_id: str) -> None:
-        raise NotImplementedError("this store keeps tickets, not TicketLock values")
-
-    def save_lock(self, lock: TicketLock) -> None:
-        raise NotImplementedError("this store keeps tickets, not TicketLock values")
 
 
 class EnvLockStore:
