@@ -35,7 +35,7 @@ case "$command" in
         export TF_INTER_OP_PARALLELISM_THREADS="${TF_INTER_OP_PARALLELISM_THREADS:-1}"
         export TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-1}"
         exec python -m safeshare.rasa_ext.server run --model models/safeshare.tar.gz \
-            --enable-api --auth-token "$RASA_TOKEN" --cors "${RASA_CORS_ORIGINS:-*}" \
+            --enable-api --auth-token="$RASA_TOKEN" --cors "${RASA_CORS_ORIGINS:-*}" \
             --interface 0.0.0.0 --port 5005 \
             --endpoints endpoints.yml --credentials credentials.yml "$@"
         ;;

@@ -225,8 +225,9 @@ def rasa_argv(ports: Ports, token: str, model: Path = MODEL) -> list[str]:
         "--model",
         str(model),
         "--enable-api",
-        "--auth-token",
-        token,
+        # One word: a token that starts with "-" (1 in 64 of token_urlsafe's) would otherwise be
+        # read by Rasa's argument parser as an option, and Rasa would not start.
+        f"--auth-token={token}",
         "--cors",
         "*",
         "--port",
