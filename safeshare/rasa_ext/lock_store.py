@@ -30,8 +30,8 @@ answer holds up the message waiting for it (up to the 3 s time-out), not Rasa's 
 every other conversation with it, as Rasa's store (synchronous calls) would.
 
 Rasa processes on one machine (`make run`) need not go through Redis for this: `FileLockStore`
-keeps the same tickets in a small file per conversation under `SAFESHARE_LOCK_DIR`, changed under
-an exclusive `flock`, which the kernel gives to one process at a time and takes back if the process
+keeps the same tickets in small lock files under `SAFESHARE_LOCK_DIR`, changed under an exclusive
+`flock`, which the kernel gives to one process at a time and takes back if the process
 dies. Each step is a few system calls on a file in the page cache, where each Redis step is a round
 trip through the event loop and a Lua script.
 
@@ -255,6 +255,10 @@ class ResilientRedisLockStore(TicketLockStore):
 STRIPES = 256
 
 
+def _unexpired(tickets: dict[str, float], now: float) -> dict[str, float]:
+    return {ticket: until for ticket, until in tickets.items() if until > now}
+
+
 def _read_stripe(fd: int) -> dict[str, Any]:
     raw = os.pread(fd, 1 << 24, 0)
     try:
@@ -294,8 +298,8 @@ class FileLockStore(TicketLockStore):
 
     @contextmanager
     def _tickets(self, conversation_id: str) -> Iterator[dict[str, Any]]:
-        """The conversation's tickets, under its file's lock; what the block leaves is written
-        back, with the expired tickets of every conversation in the file dropped."""
+        """The conversation's unexpired tickets, under its file's lock; what the block leaves is
+        written back, with the expired tickets of every conversation in the file dropped."""
         key = self._key(conversation_id)
         fd = os.open(self.path(conversation_id), os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -304,15 +308,15 @@ class FileLockStore(TicketLockStore):
             stored = stripe.get(key)
             if not isinstance(stored, dict) or not isinstance(stored.get("tickets"), dict):
                 stored = {"next": 0, "tickets": {}}
-            entry = {"next": stored.get("next", 0), "tickets": dict(stored["tickets"])}
+            now = time.time()
+            entry = {"next": stored.get("next", 0), "tickets": _unexpired(stored["tickets"], now)}
             yield entry
             if entry == stored and key in stripe:
                 return  # nothing changed
-            now = time.time()
             kept = {}
             for other, value in stripe.items():
                 if other != key and isinstance(value, dict):
-                    tickets = {t: u for t, u in (value.get("tickets") or {}).items() if u > now}
+                    tickets = _unexpired(value.get("tickets") or {}, now)
                     if tickets:
                         kept[other] = {**value, "tickets": tickets}
             if entry["tickets"]:
@@ -339,14 +343,8 @@ class FileLockStore(TicketLockStore):
                 os.close(fd)
         return held
 
-    @staticmethod
-    def _drop_expired(state: dict[str, Any]) -> None:
-        now = time.time()
-        state["tickets"] = {t: until for t, until in state["tickets"].items() if until > now}
-
     async def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:  # type: ignore[override]
         with self._tickets(conversation_id) as state:
-            self._drop_expired(state)
             ticket = int(state["next"])
             state["next"] = ticket + 1
             state["tickets"][str(ticket)] = time.time() + lock_lifetime
@@ -354,7 +352,6 @@ class FileLockStore(TicketLockStore):
 
     async def _turn(self, conversation_id: str, ticket: int) -> int:
         with self._tickets(conversation_id) as state:
-            self._drop_expired(state)
             tickets = state["tickets"]
             if str(ticket) not in tickets:
                 return -1
