@@ -1,5 +1,7 @@
 """The real assistant over REST: the trained model, the Rasa server and the action server."""
 
+import os
+import time
 import uuid
 
 import httpx
@@ -113,6 +115,41 @@ def test_privacy_settings_asks_then_and_for_tiktok(stack):
     assert "WhatsApp" in texts(replies)
     replies = chat(stack, me, "and for TikTok?")
     assert "TikTok" in texts(replies) and "Private" in texts(replies)
+
+
+def connections(pid: int, port: int) -> set[int]:
+    """Local ports of the process's established TCP connections to `port` on loopback (/proc)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    found = set()
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+            if state == "01" and inode in inodes and int(remote.split(":")[1], 16) == port:
+                found.add(int(local.split(":")[1], 16))
+    return found
+
+
+def test_rasa_keeps_its_connection_to_the_action_server(stack):
+    """Each custom action call used to open (and close) a TCP connection of its own."""
+    rasa, actions = stack.processes["rasa"].pid, stack.ports.actions
+    me = sender()
+    chat(stack, me, "how do I change my privacy settings")  # the form, checked by the action server
+    first = connections(rasa, actions)
+    replies = chat(stack, me, '/inform{"platform":"whatsapp"}')  # the form again, then the steps
+    assert "WhatsApp" in texts(replies)
+    assert len(first) == 1 and connections(rasa, actions) == first  # the same connection
+    deadline = time.monotonic() + 10
+    while connections(rasa, actions) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not connections(rasa, actions)  # given up when idle (after ~2 s)
 
 
 def test_school_plan_flow_gives_a_document(stack):

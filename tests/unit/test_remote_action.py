@@ -3,6 +3,7 @@ against real HTTP: a closed port, and a small aiohttp server on loopback."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -51,6 +52,9 @@ def texts(events: list) -> list[str]:
 
 # The actions whose call carried the domain, for the last `action_server`.
 given_the_domain: list[str] = []
+# Per call to the last `action_server`: the client's port (one per TCP connection), the query
+# string's token and the Authorization header.
+seen: list[tuple[int, str | None, str | None]] = []
 
 
 @pytest.fixture()
@@ -58,10 +62,15 @@ async def action_server() -> AsyncIterator[tuple[str, list[str]]]:
     """A stand-in action server: 400 for `action_reject`, events for anything else."""
     calls: list[str] = []
     given_the_domain.clear()
+    seen.clear()
 
     async def webhook(request: web.Request) -> web.Response:
         body = await request.json()
         calls.append(body["next_action"])
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        seen.append(
+            (peer[1] if peer else -1, request.query.get("token"), request.headers.get("Authorization"))
+        )
         if "domain" in body:
             given_the_domain.append(body["next_action"])
         if body["next_action"] == "action_reject":
@@ -70,7 +79,9 @@ async def action_server() -> AsyncIterator[tuple[str, list[str]]]:
 
     app = web.Application()
     app.router.add_post("/webhook", webhook)
-    runner = web.AppRunner(app)
+    # Idle connections closed after 0.3 s, checked 0.3 s after the connection's first answer and
+    # then once a second (aiohttp's server): 1.3 s or so after a few quick calls.
+    runner = web.AppRunner(app, keepalive_timeout=0.3)
     await runner.setup()
     port = closed_port()
     site = web.TCPSite(runner, "127.0.0.1", port)
@@ -130,6 +141,104 @@ async def test_a_rejection_is_not_a_failure(
             CollectingOutputChannel(), nlg, tracker(domain), domain
         )
     assert calls == ["action_reject"]  # a request that reached the server is not repeated
+
+
+@pytest.fixture()
+async def pool() -> AsyncIterator[None]:
+    """The pool open on this test's loop, as a Rasa server opens it when it starts."""
+    remote_action._pool.open()
+    try:
+        yield
+    finally:
+        await remote_action._pool.close()
+
+
+async def run_three(domain: Domain, nlg: LanguageAwareNLG, endpoint: EndpointConfig) -> list[list]:
+    return [
+        await RemoteAction(name, endpoint).run(CollectingOutputChannel(), nlg, tracker(domain), domain)
+        for name in ("action_flow_answer", "action_record_feedback", "action_flow_answer")
+    ]
+
+
+async def test_a_server_keeps_its_connection_to_the_action_server(
+    domain: Domain, nlg: LanguageAwareNLG, action_server: tuple[str, list[str]], pool: None
+) -> None:
+    url, calls = action_server
+    endpoint = EndpointConfig(url, token="s3cret", basic_auth={"username": "rasa", "password": "pw"})
+    results = await run_three(domain, nlg, endpoint)
+    assert results == [[SlotSet("platform", "x")]] * 3
+    assert calls == ["action_flow_answer", "action_record_feedback", "action_flow_answer"]
+    assert len({port for port, _, _ in seen}) == 1  # one connection for the three calls
+    # what Rasa's own call sends, on the kept connection too
+    assert {(token, auth) for _, token, auth in seen} == {("s3cret", "Basic cmFzYTpwdw==")}
+    with pytest.raises(ActionExecutionRejection):  # a rejection is still a rejection
+        await RemoteAction("action_reject", endpoint).run(
+            CollectingOutputChannel(), nlg, tracker(domain), domain
+        )
+
+
+async def test_a_connection_the_action_server_closed_is_not_used(
+    domain: Domain,
+    nlg: LanguageAwareNLG,
+    action_server: tuple[str, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(remote_action, "KEEPALIVE_SECONDS", 30.0)  # the server goes first here
+    remote_action._pool.open()
+    url, calls = action_server
+    endpoint = EndpointConfig(url)
+    try:
+        await run_three(domain, nlg, endpoint)
+        await asyncio.sleep(1.6)  # the stand-in server has closed the idle connection (~1.3 s)
+        events = await RemoteAction("action_flow_answer", endpoint).run(
+            CollectingOutputChannel(), nlg, tracker(domain), domain
+        )
+    finally:
+        await remote_action._pool.close()
+    assert events == [SlotSet("platform", "x")]  # answered, not the apology
+    assert len(calls) == 4
+    assert len({port for port, _, _ in seen}) == 2  # a new connection for the last call
+
+
+async def test_an_idle_connection_is_given_up_before_the_server_gives_it_up(
+    domain: Domain,
+    nlg: LanguageAwareNLG,
+    action_server: tuple[str, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(remote_action, "KEEPALIVE_SECONDS", 0.1)  # sessions made from now on
+    remote_action._pool.open()
+    try:
+        endpoint = EndpointConfig(action_server[0])
+        await run_three(domain, nlg, endpoint)
+        [session] = remote_action._pool._sessions.values()
+        connector = session.connector
+        assert connector is not None
+        await asyncio.sleep(0.5)  # > the pool's keep-alive (0.1-0.2 s), < the server's (~1.3 s)
+        assert not any(connector._conns.values())  # the pool let the connection go first
+    finally:
+        await remote_action._pool.close()
+    assert session.closed
+
+
+async def test_without_a_server_calls_are_made_as_rasa_makes_them(
+    domain: Domain, nlg: LanguageAwareNLG, action_server: tuple[str, list[str]]
+) -> None:
+    await run_three(domain, nlg, EndpointConfig(action_server[0]))  # no pool opened on this loop
+    assert len({port for port, _, _ in seen}) == 3  # a connection per call, as Rasa's
+    assert not remote_action._pool._sessions
+
+
+def test_a_rasa_server_opens_the_pool_as_it_starts_and_closes_it_as_it_stops(nlg: LanguageAwareNLG) -> None:
+    import inspect
+
+    import rasa.core.run
+
+    # `serve_application` registers these two by their module names when it is called
+    source = inspect.getsource(rasa.core.run.serve_application)
+    assert "partial(load_agent_on_start," in source and "register_listener(close_resources" in source
+    assert rasa.core.run.load_agent_on_start.original.__name__ == "load_agent_on_start"
+    assert rasa.core.run.close_resources.original.__name__ == "close_resources"
 
 
 def test_retry_only_what_never_reached_the_server() -> None:
