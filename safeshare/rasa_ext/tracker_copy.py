@@ -12,19 +12,69 @@ are never changed once logged). What the replay leaves out stays out: the copy h
 `sender_source`, `model_id` or `assistant_id`. A tracker whose slots are made on demand
 (`AnySlotDict`, a tracker without a domain), one that has dropped events to a cap on its history
 (its state came partly from events it no longer holds) and a subclass are copied Rasa's way.
-tests/unit/test_tracker_copy.py compares both copies, attribute by attribute, at every state of
+tests/e2e/test_tracker_copy.py compares both copies, attribute by attribute, at every state of
 every conversation test story.
+
+Slots are copied with `copy.copy` wherever Rasa makes a tracker (every tracker it builds or copies
+copies every slot of the domain: ~100 slot copies per message here), which goes through the
+generic `__reduce_ex__` protocol. `Slot.__copy__` here does what that protocol does for a slot (a
+new object of the same class with the same attribute dictionary, values shared) directly, for
+slot classes that customise none of that protocol (`copyable_quickly`); tests/unit/test_slot_copy.py
+compares both copies for every slot class and every slot of the domain.
 """
 
 from __future__ import annotations
 
 import copy
+import copyreg
 from collections import deque
+from typing import Any
 
 from rasa.shared.constants import DEFAULT_SENDER_ID
+from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import AnySlotDict, DialogueStateTracker
 
 _original = DialogueStateTracker.copy
+# What a class may define to change what `copy.copy` does through the reduce protocol.
+_PROTOCOL = ("__reduce_ex__", "__reduce__", "__getstate__", "__setstate__", "__copy__")
+
+
+def copyable_quickly(cls: type) -> bool:
+    """Whether `copy.copy` copies instances of `cls` as a new object with the same `__dict__`: no
+    class between it and `object` customises the reduce protocol, and no slot holds state outside
+    `__dict__` (`ABC`'s empty `__slots__` holds none)."""
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        for name in _PROTOCOL:
+            if name in vars(klass) and not (klass is Slot and name == "__copy__"):
+                return False
+    return not copyreg._slotnames(cls)  # type: ignore[attr-defined]
+
+
+_quick: dict[type, bool] = {}
+
+
+def copy_slot(self: Slot) -> Slot:
+    """`copy.copy(slot)`: what the reduce protocol builds, without going through it."""
+    cls = type(self)
+    quick = _quick.get(cls)
+    if quick is None:
+        quick = _quick[cls] = copyable_quickly(cls)
+    if not quick or cls in copyreg.dispatch_table:
+        return _reduce_copy(self)
+    new = cls.__new__(cls)
+    new.__dict__.update(self.__dict__)
+    return new
+
+
+def _reduce_copy(x: Any) -> Any:
+    """`copy.copy` for an instance whose class has no `__copy__` of its own: the reduce protocol."""
+    reductor = copyreg.dispatch_table.get(type(x))
+    rv = reductor(x) if reductor is not None else x.__reduce_ex__(4)
+    if isinstance(rv, str):
+        return x
+    return copy._reconstruct(x, None, *rv)  # type: ignore[attr-defined]
 
 
 def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
@@ -53,3 +103,4 @@ def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
 
 def install() -> None:
     DialogueStateTracker.copy = copy_tracker  # type: ignore[method-assign]
+    Slot.__copy__ = copy_slot  # type: ignore[attr-defined]
