@@ -17,12 +17,15 @@ text's token features at all, since this component would throw them away: Rasa t
 token of a message as a document of its own for them, and the whole message once more for the
 sentence features, which are all DIET reads here. Same vocabulary, same sentence features, same
 features for every other attribute (the intents' label features among them);
-tests/nlu/test_sentence_only.py compares it with Rasa's on the trained model. It is only allowed
-before `SentenceFeaturesOnly`.
+tests/nlu/test_sentence_counts.py compares it with Rasa's on the trained model. It is only allowed
+before `SentenceFeaturesOnly`. It also counts a message's n-grams itself, with the vectorizer's
+own analyzer and vocabulary, instead of through `CountVectorizer.transform`, whose checks, CSR
+matrix and sorting for one message cost more than the counting (the same matrix comes out).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -32,7 +35,13 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
-from rasa.shared.nlu.constants import FEATURE_TYPE_SEQUENCE, TEXT
+from rasa.shared.nlu.constants import (
+    ACTION_NAME,
+    FEATURE_TYPE_SEQUENCE,
+    INTENT,
+    INTENT_RESPONSE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -41,6 +50,8 @@ ORIGIN = "sentence_only"
 # One token with one constant feature: a sequence of length 1 for DIET's sequence layer, which
 # the intent (read at the sentence position, with nothing mixing the positions) never sees.
 PLACEHOLDER = scipy.sparse.coo_matrix(np.ones((1, 1), dtype=np.float32))
+# `CountVectorsFeaturizer._process_tokens`'s pattern, compiled once.
+_NUMBER = re.compile(r"\b[0-9]+\b")
 
 
 def is_token_feature(feature: Features) -> bool:
@@ -124,7 +135,38 @@ class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
                 sentences.append(None)
                 continue
             # as Rasa's: the tokens joined into one document
-            vector = self.vectorizers[attribute].transform([" ".join(tokens)])
-            vector.sort_indices()
-            sentences.append(vector.tocoo())
+            sentences.append(self._counts(attribute, " ".join(tokens)))
         return [None] * len(all_tokens), sentences
+
+    def _counts(self, attribute: str, document: str) -> scipy.sparse.coo_matrix:
+        """`vectorizer.transform([document])`, indices sorted, as COO (what Rasa's gives)."""
+        vectorizer = self.vectorizers[attribute]
+        vocabulary = getattr(vectorizer, "vocabulary_", None)
+        if not vocabulary:  # not fitted: sklearn's own error
+            vector = vectorizer.transform([document])
+            vector.sort_indices()
+            return vector.tocoo()
+        analyzers: dict[int, tuple[Any, Any]] = self.__dict__.setdefault("_safeshare_analyzers", {})
+        known = analyzers.get(id(vectorizer))
+        if known is None or known[0] is not vectorizer:
+            known = analyzers[id(vectorizer)] = (vectorizer, vectorizer.build_analyzer())
+        counts: dict[int, int] = {}
+        for feature in known[1](document):
+            index = vocabulary.get(feature)
+            if index is not None:
+                counts[index] = counts.get(index, 0) + 1
+        columns = sorted(counts)
+        data = np.array([1 if vectorizer.binary else counts[c] for c in columns], dtype=vectorizer.dtype)
+        return scipy.sparse.coo_matrix(
+            (data, (np.zeros(len(columns), dtype=np.int32), np.array(columns, dtype=np.int32))),
+            shape=(1, len(vocabulary)),
+        )
+
+    def _process_tokens(self, tokens: list[str], attribute: str = TEXT) -> list[str]:
+        """Rasa's, with its number pattern compiled once."""
+        if attribute in (INTENT, ACTION_NAME, INTENT_RESPONSE_KEY):
+            return tokens
+        tokens = [_NUMBER.sub("__NUMBER__", text) for text in tokens]
+        if self.lowercase:
+            tokens = [text.lower() for text in tokens]
+        return tokens

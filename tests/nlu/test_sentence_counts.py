@@ -32,8 +32,21 @@ def snapshot(message: Message) -> Message:
     return Message(data=dict(message.data), features=list(message.features))
 
 
-def described(message: Message) -> list[tuple[str, str, str, list]]:
-    return [(f.attribute, f.type, str(f.origin), f.features.toarray().tolist()) for f in message.features]
+def matrix(m: object) -> tuple:
+    """A sparse matrix as DIET reads it: its format, dtype, shape and entries in stored order."""
+    coo = m.tocoo() if m.format != "coo" else m  # type: ignore[attr-defined]
+    return (
+        m.format,  # type: ignore[attr-defined]
+        str(m.dtype),  # type: ignore[attr-defined]
+        m.shape,  # type: ignore[attr-defined]
+        coo.row.tolist(),
+        coo.col.tolist(),
+        coo.data.tolist(),
+    )
+
+
+def described(message: Message) -> list[tuple[str, str, str, tuple]]:
+    return [(f.attribute, f.type, str(f.origin), matrix(f.features)) for f in message.features]
 
 
 @pytest.fixture(scope="module")
