@@ -32,7 +32,7 @@ conversation.
 
 from __future__ import annotations
 
-import copy
+import itertools
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -42,7 +42,14 @@ from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturize
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
 from rasa.shared.core.domain import Domain, State
-from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ACTION_NAME, INTENT
 
@@ -157,6 +164,9 @@ class _Replay:
     before_actions: list[State]
     length: int = -1
     states: list[State] = field(default_factory=list)
+    # The names of the forms any `ActiveLoop` of the tracker named, and its last event seen.
+    loop_names: frozenset[str] = frozenset()
+    last: Any = None
 
     @classmethod
     def start(cls, tracker: DialogueStateTracker, domain: Domain, keep: int) -> _Replay:
@@ -174,7 +184,28 @@ class _Replay:
             and all(old is new for old, new in zip(self.applied, applied[: len(self.applied)], strict=True))
         )
 
-    def advance(self, tracker: DialogueStateTracker, applied: list[Any]) -> None:
+    def added(self, tracker: DialogueStateTracker) -> list[Any] | None:
+        """The events logged on `tracker` since this replay saw it, when its applied events are
+        those seen followed by these (`DialogueStateTracker.applied_events` keeps every event but
+        for a restart, a session start, a reverted action or message, a form's repeated execution,
+        and earlier events are affected only when a new form name appears); None otherwise, or if
+        the events seen are not the tracker's first ones any more."""
+        events = tracker.events
+        if self.tracker() is not tracker or self.length <= 0 or len(events) < self.length:
+            return None
+        if events[self.length - 1] is not self.last:
+            return None
+        new = list(itertools.islice(events, self.length, None))
+        for event in new:
+            if isinstance(event, _STARTS_OVER_OR_UNDOES):
+                return None
+            if isinstance(event, ActiveLoop) and event.name and event.name not in self.loop_names:
+                return None
+            if isinstance(event, ActionExecuted) and event.action_name in self.loop_names:
+                return None
+        return new
+
+    def advance(self, tracker: DialogueStateTracker, applied: list[Any], new_loops: bool = True) -> None:
         """Replay the events after those seen so far, building the states that can be kept."""
         new = applied[len(self.applied) :]
         actions = sum(1 for event in new if isinstance(event, ActionExecuted))
@@ -189,7 +220,22 @@ class _Replay:
         self.before_actions = self.before_actions[-self.keep :]
         self.applied = list(applied)
         self.length = len(tracker.events)
+        self.last = tracker.events[-1] if tracker.events else None
+        if new_loops:
+            self.loop_names = frozenset(
+                e.name for e in tracker.events if isinstance(e, ActiveLoop) and e.name
+            )
         self.states = (self.before_actions + [self.domain.get_active_state(self.replay)])[-self.keep :]
+
+
+_STARTS_OVER_OR_UNDOES = (Restarted, SessionStarted, ActionReverted, UserUtteranceReverted)
+
+
+def _copy_states(states: list[State]) -> list[State]:
+    """A copy of `states` that Rasa's featurizer may change: it only deletes keys of a state's
+    user part (`_choose_last_user_input`, `_remove_user_text_if_intent`), so each state and its
+    user part are copied and the rest (previous action, slots, form) shared."""
+    return [{key: dict(value) if key == USER else value for key, value in state.items()} for state in states]
 
 
 def prediction_states(
@@ -210,13 +256,21 @@ def prediction_states(
     replay: _Replay | None = self.__dict__.get("_safeshare_replay")
     same = replay is not None and replay.tracker() is tracker and replay.length == len(tracker.events)
     if replay is None or not same or replay.keep != keep or replay.domain is not domain:
-        applied = tracker.applied_events()
-        if replay is not None and replay.continues(tracker, domain, keep, applied):
-            replay.advance(tracker, applied)
+        added = (
+            replay.added(tracker)
+            if replay is not None and replay.keep == keep and replay.domain is domain
+            else None
+        )
+        if replay is not None and added is not None:
+            replay.advance(tracker, replay.applied + added, new_loops=False)
         else:
-            replay = _Replay.start(tracker, domain, keep)
-            self.__dict__["_safeshare_replay"] = replay
-    states = copy.deepcopy(replay.states)
+            applied = tracker.applied_events()
+            if replay is not None and replay.continues(tracker, domain, keep, applied):
+                replay.advance(tracker, applied)
+            else:
+                replay = _Replay.start(tracker, domain, keep)
+                self.__dict__["_safeshare_replay"] = replay
+    states = _copy_states(replay.states)
     # What Rasa's featurizer does after building the states (MaxHistoryTrackerFeaturizer without a
     # max history slices nothing; the rule policy keeps `action_unlikely_intent` states).
     featurizer._choose_last_user_input([states], use_text_for_last_user_input)
