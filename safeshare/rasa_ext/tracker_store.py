@@ -269,8 +269,8 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         """The tracker a turn works on: the window and the state before it (module docstring)."""
         if self.window_turns == 0:
             return await self._retrieve(sender_id, fetch_events_from_all_sessions=False)
-        with self.session_scope() as session:
-            window = self._window(session, sender_id)
+        with self.engine.connect() as connection:
+            window = self._window(connection, sender_id)
         if window is None:
             return await self._retrieve(sender_id, fetch_events_from_all_sessions=False)
         rows, state = window
@@ -300,7 +300,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         return tracker
 
     def _window(
-        self, session: sa.orm.Session, sender_id: str
+        self, connection: sa.engine.Connection, sender_id: str
     ) -> tuple[list[tuple[int, str]], dict[str, Any] | None] | None:
         """The rows (id, data) a turn loads, oldest first, and the state before them (None when
         they start the session or the conversation); None to load the whole session instead."""
@@ -310,9 +310,9 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         before: int | None = None
         while len(newest_first) < MAX_SCAN_ROWS:
             if before is None:
-                batch = session.execute(newest, {"sender": sender_id}).all()
+                batch = connection.execute(newest, {"sender": sender_id}).all()
             else:
-                batch = session.execute(older, {"sender": sender_id, "before": before}).all()
+                batch = connection.execute(older, {"sender": sender_id, "before": before}).all()
             for row_id, type_name, action_name, data in batch:
                 newest_first.append((row_id, data))
                 if type_name == "session_started":
@@ -348,7 +348,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             self.__dict__["_safeshare_window_queries"] = queries
         return queries
 
-    def _has_rows(self, session: sa.orm.Session, sender_id: str) -> bool:
+    def _has_rows(self, connection: sa.engine.Connection, sender_id: str) -> bool:
         """Whether any event of the conversation is stored: one index lookup, where Rasa's count of
         the session's rows builds an ORM query with a subquery (5% of Rasa's CPU at one user in
         bench/load.py, where one message in six starts a conversation)."""
@@ -357,7 +357,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             table = self.SQLEvent.__table__
             query = sa.select(table.c.id).where(table.c.sender_id == sa.bindparam("sender")).limit(1)
             self.__dict__["_safeshare_any_row"] = query
-        return session.execute(query, {"sender": sender_id}).first() is not None
+        return connection.execute(query, {"sender": sender_id}).first() is not None
 
     def _session_rows_before(self, sender_id: str, row_id: int) -> list[dict[str, Any]]:
         """The stored events of the latest session older than row `row_id`, as stored."""
@@ -375,15 +375,24 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
     # -------------------------------------------------------------------- writing
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        with self.session_scope() as session:
-            sender_id = tracker.sender_id
-            if any(_is_stored(e, sender_id) for e in tracker.events):
-                new_events = [e for e in tracker.events if not _is_stored(e, sender_id)]
-            elif not self._has_rows(session, sender_id):
+        """Append the tracker's new events (or erase the conversation if the turn asked for it).
+
+        Reads and writes go through the engine's connections, not an ORM session (Rasa's
+        `session_scope`): an ORM session per save cost about as much as the insert itself. Only
+        the rare paths that use Rasa's ORM queries open one."""
+        sender_id = tracker.sender_id
+        if any(_is_stored(e, sender_id) for e in tracker.events):
+            new_events = [e for e in tracker.events if not _is_stored(e, sender_id)]
+        else:
+            with self.engine.connect() as connection:
+                stored = self._has_rows(connection, sender_id)
+            if not stored:
                 new_events = list(tracker.events)  # a new conversation (Rasa would count 0 rows)
             else:
-                new_events = list(self._additional_events(session, tracker))
-            if _erasure_requested(new_events):
+                with self.session_scope() as session:
+                    new_events = list(self._additional_events(session, tracker))
+        if _erasure_requested(new_events):
+            with self.session_scope() as session:
                 deleted = (
                     session.query(self.SQLEvent)
                     .filter(self.SQLEvent.sender_id == tracker.sender_id)
@@ -393,31 +402,37 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 if self.engine.dialect.name == "sqlite":
                     # The write-ahead log still holds the erased pages until a checkpoint.
                     session.execute(sa_text("PRAGMA wal_checkpoint(TRUNCATE)"))
-                logger.info("conversation erased at the user's request (%d events)", deleted)
-                return
-            last = tracker.events[-1] if tracker.events else None
-            rows = []
-            for event in new_events:
-                data = privacy_filter(event.as_dict())
-                if event is last and self.window_turns and _is_listen(event):
-                    data[STATE_KEY] = state_after(tracker)
-                rows.append(
-                    {
-                        "sender_id": sender_id,
-                        "type_name": event.type_name,
-                        "timestamp": data.get("timestamp"),
-                        "intent_name": (data.get("parse_data") or {}).get("intent", {}).get("name"),
-                        "action_name": data.get("name"),
-                        "data": json.dumps(data),
-                    }
-                )
-            if rows:
-                # One multi-row INSERT, not an ORM object per event (its flush was 5% of Rasa's CPU).
-                session.execute(sa.insert(self.SQLEvent.__table__), rows)
-            session.commit()
+            logger.info("conversation erased at the user's request (%d events)", deleted)
+            return
+        last = tracker.events[-1] if tracker.events else None
+        rows = []
+        for event in new_events:
+            data = privacy_filter(event.as_dict())
+            if event is last and self.window_turns and _is_listen(event):
+                data[STATE_KEY] = state_after(tracker)
+            rows.append(
+                {
+                    "sender_id": sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": (data.get("parse_data") or {}).get("intent", {}).get("name"),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                }
+            )
+        if rows:
+            # One multi-row INSERT, not an ORM object per event (its flush was 5% of Rasa's CPU).
+            with self.engine.begin() as connection:
+                connection.execute(self._insert(), rows)
         _mark_stored(new_events, sender_id)
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    def _insert(self) -> sa.sql.Insert:
+        insert = self.__dict__.get("_safeshare_insert")
+        if insert is None:
+            insert = self.__dict__["_safeshare_insert"] = sa.insert(self.SQLEvent.__table__)
+        return insert
 
 
 def _is_listen(event: Event) -> bool:
