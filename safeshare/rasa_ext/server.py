@@ -14,6 +14,9 @@ command line it installs what Rasa has no configuration hook for:
 - `rule_policy`: the rule policy checks only the rules that can still match (the same result).
 - `Domain.is_empty` is answered once per domain: Rasa asks it for every message, and each time
   built an empty domain to compare the whole domain with.
+- the message processor's debug log lines copy what they log (`copy.deepcopy` of each action's
+  events, the message's entities...) even when debug lines are not written, ~6 deep copies per
+  message; here they copy only when the processor's debug lines are written (`_DebugOnlyCopy`).
 - `graph_runner`: a loaded model's graph runs node after node in an order worked out once, not
   through a dask graph built for every call (the same nodes, inputs and results).
 - `tracker_copy`: the copy Rasa makes before each action is taken from the tracker's state, not
@@ -25,6 +28,8 @@ start Rasa through this module; in-process users (bench/accuracy.py) call `insta
 
 from __future__ import annotations
 
+import copy
+import logging
 import sys
 from typing import Any
 
@@ -92,6 +97,27 @@ def _install_domain_is_empty() -> None:
     Domain.is_empty = is_empty  # type: ignore[method-assign]
 
 
+class _DebugOnlyCopy:
+    """`copy` as `rasa.core.processor` uses it: `copy.deepcopy` of values passed to its debug log
+    lines only (tests/unit/test_debug_only_copy.py checks the module's source says so). A line
+    that is not written is dropped by structlog's `filter_by_level` (Rasa's configuration), by
+    the level of the standard logger of that module, so nothing reads the value then."""
+
+    logger = logging.getLogger("rasa.core.processor")
+
+    @classmethod
+    def deepcopy(cls, value: Any, memo: Any = None) -> Any:
+        if cls.logger.isEnabledFor(logging.DEBUG):
+            return copy.deepcopy(value, memo)
+        return value
+
+
+def _install_debug_only_copies() -> None:
+    import rasa.core.processor
+
+    rasa.core.processor.copy = _DebugOnlyCopy  # type: ignore[assignment]
+
+
 def install() -> None:
     """Install the extensions once per process (idempotent)."""
     global _installed
@@ -103,6 +129,7 @@ def install() -> None:
         tracker_copy.install()
         _install_focus()
         _install_domain_is_empty()
+        _install_debug_only_copies()
         _installed = True
 
 
