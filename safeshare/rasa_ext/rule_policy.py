@@ -25,9 +25,12 @@ is the longest rule key of either lookup table; the keys kept are the same, sinc
 state every key is kept anyway (above). The tracker is still replayed (the slots and the form at
 each point depend on every event), but once per turn: the replay is kept, and the next prediction
 of the same turn, whose tracker only has new events at its end, replays those alone (any other
-change, such as a reverted event, replays from the start). The test compares whole predictions
-with Rasa's for every state of every conversation test story, predicted one after another as in a
-conversation.
+change, such as a reverted event, replays from the start). That the new events are all applied
+is read off the new events where it can be (`_Replay.added`: no restart, reverted event or form
+execution among them), without working out the whole tracker's applied events again, and the
+states handed to Rasa's featurizer are copied only as deep as it changes them. The test compares
+whole predictions with Rasa's for every state of every conversation test story, predicted one
+after another as in a conversation, and the applied events read off with Rasa's.
 """
 
 from __future__ import annotations
