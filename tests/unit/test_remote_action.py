@@ -4,6 +4,7 @@ against real HTTP: a closed port, and a small aiohttp server on loopback."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -143,14 +144,22 @@ async def test_a_rejection_is_not_a_failure(
     assert calls == ["action_reject"]  # a request that reached the server is not repeated
 
 
-@pytest.fixture()
-async def pool() -> AsyncIterator[None]:
-    """The pool open on this test's loop, as a Rasa server opens it when it starts."""
+@contextlib.asynccontextmanager
+async def open_pool(monkeypatch: pytest.MonkeyPatch, keepalive: float) -> AsyncIterator[None]:
+    """The pool open on this test's loop, as a Rasa server opens it when it starts, its idle
+    connections kept `keepalive` seconds."""
+    monkeypatch.setattr(remote_action, "KEEPALIVE_SECONDS", keepalive)  # sessions made from now on
     remote_action._pool.open()
     try:
         yield
     finally:
         await remote_action._pool.close()
+
+
+@pytest.fixture()
+async def pool(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    async with open_pool(monkeypatch, remote_action.KEEPALIVE_SECONDS):
+        yield
 
 
 async def run_three(domain: Domain, nlg: LanguageAwareNLG, endpoint: EndpointConfig) -> list[list]:
@@ -183,18 +192,14 @@ async def test_a_connection_the_action_server_closed_is_not_used(
     action_server: tuple[str, list[str]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(remote_action, "KEEPALIVE_SECONDS", 30.0)  # the server goes first here
-    remote_action._pool.open()
     url, calls = action_server
     endpoint = EndpointConfig(url)
-    try:
+    async with open_pool(monkeypatch, 30.0):  # the server gives the connection up first here
         await run_three(domain, nlg, endpoint)
         await asyncio.sleep(1.6)  # the stand-in server has closed the idle connection (~1.3 s)
         events = await RemoteAction("action_flow_answer", endpoint).run(
             CollectingOutputChannel(), nlg, tracker(domain), domain
         )
-    finally:
-        await remote_action._pool.close()
     assert events == [SlotSet("platform", "x")]  # answered, not the apology
     assert len(calls) == 4
     assert len({port for port, _, _ in seen}) == 2  # a new connection for the last call
@@ -206,18 +211,13 @@ async def test_an_idle_connection_is_given_up_before_the_server_gives_it_up(
     action_server: tuple[str, list[str]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(remote_action, "KEEPALIVE_SECONDS", 0.1)  # sessions made from now on
-    remote_action._pool.open()
-    try:
-        endpoint = EndpointConfig(action_server[0])
-        await run_three(domain, nlg, endpoint)
+    async with open_pool(monkeypatch, 0.1):
+        await run_three(domain, nlg, EndpointConfig(action_server[0]))
         [session] = remote_action._pool._sessions.values()
         connector = session.connector
         assert connector is not None
         await asyncio.sleep(0.5)  # > the pool's keep-alive (0.1-0.2 s), < the server's (~1.3 s)
         assert not any(connector._conns.values())  # the pool let the connection go first
-    finally:
-        await remote_action._pool.close()
     assert session.closed
 
 
