@@ -22,8 +22,9 @@ Rasa opens a new `aiohttp.ClientSession`, and with it a new TCP connection, for 
 ms over a kept connection. Here, in a running Rasa server, the action server's calls share one
 session (`_Pool`, opened as the server starts and closed as it stops), whose idle connections
 are given up after `KEEPALIVE_SECONDS`, before the action server closes them (Sanic's 5 s), so a
-request is not sent down a connection the server is closing. Everything else about a call is
-Rasa's: the same headers, token parameter, certificate, compression, timeout and errors.
+request is not sent down a connection the server is closing. The call itself is still Rasa's
+`EndpointConfig.request` (headers, token parameter, certificate, compression, timeout, errors);
+only the session it makes the call on is the kept one.
 
 Rasa also checks every action server answer with `jsonschema.validate`, which first validates the
 schema itself against the JSON Schema meta-schema: under load that was ~29% of the Rasa
@@ -39,18 +40,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 from typing import Any
 
 import aiohttp
 import jsonschema
-from aiohttp.client_exceptions import ContentTypeError
 from rasa.core.actions import action as rasa_action
 from rasa.core.actions.action import ActionExecutionRejection, ActionSessionStart, RemoteAction
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.shared.core.events import Event
-from rasa.shared.exceptions import FileNotFoundException, RasaException
-from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
+from rasa.shared.exceptions import RasaException
+from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
 
@@ -108,58 +107,36 @@ class _Pool:
 _pool = _Pool()
 
 
+class _Kept:
+    """`async with` on a kept session: the session, left open on the way out."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self.session
+
+    async def __aexit__(self, *_: Any) -> None:
+        return None
+
+
 class PooledEndpoint(EndpointConfig):
-    """The action endpoint, its calls sent through the pool (module docstring)."""
+    """The action endpoint, its calls made by Rasa's `EndpointConfig.request` on the pool's
+    session (module docstring)."""
 
     def __init__(self, endpoint: EndpointConfig) -> None:  # noqa: D107 - a copy of `endpoint`
         self.__dict__.update(endpoint.__dict__)
 
-    async def request(
-        self,
-        method: str = "post",
-        subpath: str | None = None,
-        content_type: str | None = "application/json",
-        compress: bool = False,
-        **kwargs: Any,
-    ) -> Any:
-        """`EndpointConfig.request` over a kept connection: same headers, parameters, errors."""
-        session = _pool.session(self)
-        if session is None:
-            return await EndpointConfig.request(self, method, subpath, content_type, compress, **kwargs)
-        headers = {}
-        if content_type:
-            headers["Content-Type"] = content_type
-        headers.update(kwargs.pop("headers", None) or {})
-        headers.update(self.headers or {})
-        sslcontext = None
-        if self.cafile:
-            try:
-                sslcontext = ssl.create_default_context(cafile=self.cafile)
-            except FileNotFoundError as e:
-                raise FileNotFoundException(
-                    f"Failed to find certificate file, '{self.cafile}' does not exist."
-                ) from e
-        async with session.request(
-            method,
-            concat_url(self.url, subpath),
-            headers=headers,
-            params=self.combine_parameters(kwargs),
-            compress=compress,
-            ssl=sslcontext,
-            **kwargs,
-        ) as response:
-            if response.status >= 400:
-                raise ClientResponseError(response.status, response.reason, await response.content.read())
-            try:
-                return await response.json()
-            except ContentTypeError:
-                return None
+    def session(self) -> Any:
+        """The pool's session, which `request` does not close; Rasa's new one outside a server."""
+        kept = _pool.session(self)
+        return _Kept(kept) if kept is not None else super().session()
 
 
 def pooled(endpoint: EndpointConfig | None) -> EndpointConfig | None:
     """The endpoint whose calls go through the pool (the same object for every call)."""
-    if endpoint is None or isinstance(endpoint, PooledEndpoint) or type(endpoint) is not EndpointConfig:
-        return endpoint
+    if endpoint is None or type(endpoint) is not EndpointConfig:
+        return endpoint  # none, already pooled, or a subclass with its own ways
     kept = endpoint.__dict__.get("_safeshare_pooled")
     if kept is None:
         kept = PooledEndpoint(endpoint)
