@@ -67,9 +67,11 @@ stored conversation) falls back to Rasa's count.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +211,18 @@ def _is_stored(event: Event, sender_id: str) -> bool:
 # ------------------------------------------------------------------------------ the store
 
 
+@dataclass(frozen=True)
+class _Statements:
+    """A conversation's newest rows and those older than a row (`chunk` at a time), whether it
+    has any row, and the insert of new rows."""
+
+    newest: sa.sql.Select
+    older: sa.sql.Select
+    chunk: int
+    any_row: sa.sql.Select
+    insert: sa.sql.Insert
+
+
 class PrivateSQLTrackerStore(SQLTrackerStore):
     def __init__(
         self,
@@ -304,7 +318,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
     ) -> tuple[list[tuple[int, str]], dict[str, Any] | None] | None:
         """The rows (id, data) a turn loads, oldest first, and the state before them (None when
         they start the session or the conversation); None to load the whole session instead."""
-        newest, older, chunk = self._window_queries()
+        newest, older, chunk = self._statements.newest, self._statements.older, self._statements.chunk
         newest_first: list[tuple[int, str]] = []
         users = 0
         before: int | None = None
@@ -328,36 +342,29 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             before = batch[-1][0]
         return None
 
-    def _window_queries(self) -> tuple[sa.sql.Select, sa.sql.Select, int]:
-        """The newest rows of a conversation, and those older than a row: built once per store
-        (building a SELECT cost more than running it), with the chunk they read."""
-        queries = self.__dict__.get("_safeshare_window_queries")
-        if queries is None:
-            table = self.SQLEvent.__table__
-            # Enough rows for the window in one query most of the time (a turn is 5-10 rows).
-            chunk = 12 * self.window_turns + 16
-            newest = sa.select(table.c.id, table.c.type_name, table.c.action_name, table.c.data).where(
-                table.c.sender_id == sa.bindparam("sender")
-            )
-            older = newest.where(table.c.id < sa.bindparam("before"))
-            queries = (
-                newest.order_by(table.c.id.desc()).limit(chunk),
-                older.order_by(table.c.id.desc()).limit(chunk),
-                chunk,
-            )
-            self.__dict__["_safeshare_window_queries"] = queries
-        return queries
+    @functools.cached_property
+    def _statements(self) -> _Statements:
+        """The statements of every turn, built once per store (building a SELECT cost more than
+        running it)."""
+        table = self.SQLEvent.__table__
+        # Enough rows for the window in one query most of the time (a turn is 5-10 rows).
+        chunk = 12 * self.window_turns + 16
+        rows = sa.select(table.c.id, table.c.type_name, table.c.action_name, table.c.data).where(
+            table.c.sender_id == sa.bindparam("sender")
+        )
+        return _Statements(
+            newest=rows.order_by(table.c.id.desc()).limit(chunk),
+            older=rows.where(table.c.id < sa.bindparam("before")).order_by(table.c.id.desc()).limit(chunk),
+            chunk=chunk,
+            any_row=sa.select(table.c.id).where(table.c.sender_id == sa.bindparam("sender")).limit(1),
+            insert=sa.insert(table),
+        )
 
     def _has_rows(self, connection: sa.engine.Connection, sender_id: str) -> bool:
         """Whether any event of the conversation is stored: one index lookup, where Rasa's count of
         the session's rows builds an ORM query with a subquery (5% of Rasa's CPU at one user in
         bench/load.py, where one message in six starts a conversation)."""
-        query = self.__dict__.get("_safeshare_any_row")
-        if query is None:
-            table = self.SQLEvent.__table__
-            query = sa.select(table.c.id).where(table.c.sender_id == sa.bindparam("sender")).limit(1)
-            self.__dict__["_safeshare_any_row"] = query
-        return connection.execute(query, {"sender": sender_id}).first() is not None
+        return connection.execute(self._statements.any_row, {"sender": sender_id}).first() is not None
 
     def _session_rows_before(self, sender_id: str, row_id: int) -> list[dict[str, Any]]:
         """The stored events of the latest session older than row `row_id`, as stored."""
@@ -423,16 +430,10 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         if rows:
             # One multi-row INSERT, not an ORM object per event (its flush was 5% of Rasa's CPU).
             with self.engine.begin() as connection:
-                connection.execute(self._insert(), rows)
+                connection.execute(self._statements.insert, rows)
         _mark_stored(new_events, sender_id)
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
-
-    def _insert(self) -> sa.sql.Insert:
-        insert = self.__dict__.get("_safeshare_insert")
-        if insert is None:
-            insert = self.__dict__["_safeshare_insert"] = sa.insert(self.SQLEvent.__table__)
-        return insert
 
 
 def _is_listen(event: Event) -> bool:
